@@ -1,0 +1,85 @@
+"""One typed settings tree, read once from the environment (prefix ``TESSERA_``, nested with ``__``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class QdrantSettings(BaseModel):
+    """Where vectors live. ``url`` unset means the embedded engine under ``data_dir``."""
+
+    url: str | None = None
+    api_key: SecretStr | None = None
+    collection_prefix: str = "tessera"
+    timeout_s: float = 10.0
+
+
+class EmbeddingSettings(BaseModel):
+    """The dense encoder. ``model_path`` unset means the all-MiniLM-L6-v2 shipped as a package."""
+
+    model_path: str | None = None
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    device: str = "cpu"
+
+
+class ChunkingSettings(BaseModel):
+    """Chunk size in encoder tokens; MiniLM truncates at 256, so chunks stay under it."""
+
+    max_tokens: int = Field(default=200, ge=16, le=512)
+    overlap_tokens: int = Field(default=40, ge=0, le=256)
+
+
+class IngestSettings(BaseModel):
+    max_file_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    max_files_per_job: int = Field(default=1000, ge=1)
+    redact: bool = True
+    # Redaction runs in worker processes so it overlaps with embedding on the other core.
+    redaction_workers: int = Field(default=1, ge=0, le=16)
+    pipeline_batch_docs: int = Field(default=32, ge=1, le=1024)
+
+
+class SearchSettings(BaseModel):
+    default_k: int = Field(default=10, ge=1, le=100)
+    max_k: int = Field(default=100, ge=1, le=1000)
+    # Candidates fetched per retriever before fusion, as a multiple of k.
+    candidate_multiplier: int = Field(default=4, ge=1, le=20)
+    rrf_k: int = Field(default=60, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TESSERA_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None  # None → SQLite file under data_dir
+    qdrant: QdrantSettings = QdrantSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    ingest: IngestSettings = IngestSettings()
+    search: SearchSettings = SearchSettings()
+    log_level: str = "INFO"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tessera.db').resolve()}"
+
+    @property
+    def shards_dir(self) -> Path:
+        return self.data_dir / "shards"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

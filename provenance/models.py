@@ -1,0 +1,60 @@
+"""What we know about every stored document, version and chunk — the provenance behind each hit.
+
+Only redacted text is ever stored here; ``source_sha256`` is a hash of the raw source used to notice
+that a re-ingest changed nothing, it cannot be turned back into the source.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text
+from sqlmodel import Field, SQLModel
+
+
+class Document(SQLModel, table=True):
+    __tablename__ = "documents"
+
+    tenant: str = Field(primary_key=True, max_length=63)
+    doc_id: str = Field(primary_key=True, max_length=512)
+    current_version: int
+    title: str = Field(default="", max_length=1000)
+    source_uri: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class DocumentVersion(SQLModel, table=True):
+    __tablename__ = "document_versions"
+
+    tenant: str = Field(primary_key=True, max_length=63)
+    doc_id: str = Field(primary_key=True, max_length=512)
+    version: int = Field(primary_key=True)
+    title: str = Field(default="", max_length=1000)
+    source_uri: str = Field(default="", max_length=2000)
+    media_type: str = Field(default="", max_length=200)
+    content_sha256: str = Field(max_length=64)
+    source_sha256: str = Field(max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    redaction_counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    chunk_count: int = 0
+    page_count: int | None = None
+    ingested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    source_updated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class ChunkRecord(SQLModel, table=True):
+    __tablename__ = "chunks"
+    __table_args__ = (Index("ix_chunks_doc_version", "tenant", "doc_id", "version"),)
+
+    tenant: str = Field(primary_key=True, max_length=63)
+    chunk_id: str = Field(primary_key=True, max_length=600)
+    doc_id: str = Field(max_length=512)
+    version: int
+    chunk_index: int
+    char_start: int
+    char_end: int
+    page: int | None = None
