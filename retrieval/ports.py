@@ -1,0 +1,113 @@
+"""The roles retrieval plays, as Protocols, and the value types that cross them.
+
+Adapters (``edge``, ``server``, ``embedders``) implement these; nothing here knows a technology.
+Every ``VectorStore`` method takes the tenant: there is no cross-tenant path to call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from core.types import TenantId
+
+
+@dataclass(frozen=True)
+class SparseVector:
+    indices: tuple[int, ...]
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ChunkPayload:
+    """Everything a hit must carry to be cited and verified without another lookup."""
+
+    chunk_id: str
+    doc_id: str
+    version: int
+    chunk_index: int
+    title: str
+    source_uri: str
+    text: str
+    char_start: int
+    char_end: int
+    page: int | None
+    labels: tuple[str, ...]
+    content_sha256: str
+    ingested_at: datetime
+    source_updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ChunkPoint:
+    payload: ChunkPayload
+    dense: Sequence[float]
+    sparse: SparseVector
+
+
+@dataclass(frozen=True)
+class AccessFilter:
+    """What a principal may read inside its tenant. ``labels=None`` means every label (admins)."""
+
+    tenant: TenantId
+    labels: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Caller-chosen narrowing, applied on top of (never instead of) the access filter."""
+
+    doc_ids: tuple[str, ...] = ()
+    labels_any: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Query:
+    """Dense, sparse, or both; with both the engine fuses the two rankings (reciprocal rank fusion)."""
+
+    dense: Sequence[float] | None = None
+    sparse: SparseVector | None = None
+    filters: SearchFilters = field(default_factory=SearchFilters)
+
+
+@dataclass(frozen=True)
+class Hit:
+    payload: ChunkPayload
+    score: float
+
+
+class VectorStore(Protocol):
+    def upsert(self, tenant: TenantId, points: Sequence[ChunkPoint]) -> None: ...
+
+    def search(
+        self, tenant: TenantId, query: Query, *, allowed: AccessFilter, k: int, candidates: int
+    ) -> list[Hit]: ...
+
+    def delete_document(self, tenant: TenantId, doc_id: str, *, except_version: int | None = None) -> int:
+        """Remove a document's points (all, or all but one version); returns how many went."""
+        ...
+
+    def count(self, tenant: TenantId, doc_id: str | None = None) -> int: ...
+
+    def drop_tenant(self, tenant: TenantId) -> None: ...
+
+    def ready(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class Embedder(Protocol):
+    @property
+    def dimension(self) -> int: ...
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class SparseEncoder(Protocol):
+    def encode_document(self, text: str) -> SparseVector: ...
+
+    def encode_query(self, text: str) -> SparseVector: ...
