@@ -74,6 +74,7 @@ class Query:
 
 @dataclass(frozen=True)
 class Hit:
+    tenant: str  # as stored on the point, so the caller can re-check it
     payload: ChunkPayload
     score: float
 

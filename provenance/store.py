@@ -1,0 +1,158 @@
+"""Reads and writes of documents, versions and chunks. Every function takes the tenant first.
+
+A new version is written beside the old one and becomes current in one transaction (``publish``), so a
+reader that checks the current version never sees both versions, nor neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from core.clock import utcnow
+from core.errors import NotFoundError
+from core.types import TenantId
+from provenance.models import ChunkRecord, Document, DocumentVersion
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    doc_id: str
+    current_version: int
+    title: str
+    source_uri: str
+
+
+def current_version(session: Session, tenant: TenantId, doc_id: str) -> DocumentVersion | None:
+    document = session.get(Document, (tenant, doc_id))
+    if document is None:
+        return None
+    return session.get(DocumentVersion, (tenant, doc_id, document.current_version))
+
+
+def current_versions(session: Session, tenant: TenantId, doc_ids: Iterable[str]) -> dict[str, int]:
+    ids = sorted(set(doc_ids))
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Document.doc_id, Document.current_version).where(
+            Document.tenant == tenant, col(Document.doc_id).in_(ids)
+        )
+    ).all()
+    return dict(rows)
+
+
+def sources_by_doc(session: Session, tenant: TenantId, doc_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+    """Current ``(source_sha256, version)`` per document, for the unchanged-content shortcut."""
+    found: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(doc_ids), 500):  # keep IN lists well under driver limits
+        batch = list(doc_ids[start : start + 500])
+        rows = session.exec(
+            select(DocumentVersion.doc_id, DocumentVersion.source_sha256, DocumentVersion.version, DocumentVersion.labels)
+            .join(
+                Document,
+                (Document.tenant == DocumentVersion.tenant)
+                & (Document.doc_id == DocumentVersion.doc_id)
+                & (Document.current_version == DocumentVersion.version),
+            )
+            .where(DocumentVersion.tenant == tenant, col(DocumentVersion.doc_id).in_(batch))
+        ).all()
+        for doc_id, source_sha, version, labels in rows:
+            found[doc_id] = (_fingerprint(source_sha, labels), version)
+    return found
+
+
+def fingerprint(source_sha256: str, labels: Sequence[str]) -> str:
+    """What must be equal for a re-ingest to be a no-op: the raw content and the ACL labels."""
+    return _fingerprint(source_sha256, labels)
+
+
+def _fingerprint(source_sha256: str, labels: Sequence[str]) -> str:
+    return source_sha256 + "|" + ",".join(sorted(labels))
+
+
+def next_version(session: Session, tenant: TenantId, doc_id: str) -> int:
+    highest = session.exec(
+        select(func.max(DocumentVersion.version)).where(
+            DocumentVersion.tenant == tenant, DocumentVersion.doc_id == doc_id
+        )
+    ).one()
+    return int(highest or 0) + 1
+
+
+def publish(
+    session: Session, tenant: TenantId, version: DocumentVersion, chunks: Sequence[ChunkRecord]
+) -> None:
+    """Store a version with its chunks and make it current, in the caller's transaction."""
+    if version.tenant != tenant or any(c.tenant != tenant for c in chunks):
+        raise ValueError("version and chunks must belong to the tenant they are published for")
+    session.add(version)
+    session.add_all(chunks)
+    document = session.get(Document, (tenant, version.doc_id))
+    now = utcnow()
+    if document is None:
+        document = Document(
+            tenant=tenant, doc_id=version.doc_id, current_version=version.version, created_at=now, updated_at=now
+        )
+    document.current_version = version.version
+    document.title = version.title
+    document.source_uri = version.source_uri
+    document.updated_at = now
+    session.add(document)
+
+
+def get_version(session: Session, tenant: TenantId, doc_id: str, version: int) -> DocumentVersion:
+    row = session.get(DocumentVersion, (tenant, doc_id, version))
+    if row is None:
+        raise NotFoundError(f"document {doc_id!r} has no version {version}")
+    return row
+
+
+def get_document(session: Session, tenant: TenantId, doc_id: str) -> Document:
+    row = session.get(Document, (tenant, doc_id))
+    if row is None:
+        raise NotFoundError(f"document {doc_id!r} not found")
+    return row
+
+
+def list_versions(session: Session, tenant: TenantId, doc_id: str) -> list[DocumentVersion]:
+    get_document(session, tenant, doc_id)
+    return list(
+        session.exec(
+            select(DocumentVersion)
+            .where(DocumentVersion.tenant == tenant, DocumentVersion.doc_id == doc_id)
+            .order_by(col(DocumentVersion.version))
+        ).all()
+    )
+
+
+def list_documents(session: Session, tenant: TenantId, *, limit: int, offset: int) -> list[DocumentSummary]:
+    rows = session.exec(
+        select(Document)
+        .where(Document.tenant == tenant)
+        .order_by(col(Document.doc_id))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [DocumentSummary(r.doc_id, r.current_version, r.title, r.source_uri) for r in rows]
+
+
+def count_documents(session: Session, tenant: TenantId) -> int:
+    return int(session.exec(select(func.count()).select_from(Document).where(Document.tenant == tenant)).one())
+
+
+def delete_document(session: Session, tenant: TenantId, doc_id: str) -> None:
+    get_document(session, tenant, doc_id)
+    session.execute(delete(ChunkRecord).where(col(ChunkRecord.tenant) == tenant, col(ChunkRecord.doc_id) == doc_id))
+    session.execute(
+        delete(DocumentVersion).where(col(DocumentVersion.tenant) == tenant, col(DocumentVersion.doc_id) == doc_id)
+    )
+    session.execute(delete(Document).where(col(Document.tenant) == tenant, col(Document.doc_id) == doc_id))
+
+
+def delete_tenant(session: Session, tenant: TenantId) -> None:
+    for model in (ChunkRecord, DocumentVersion, Document):
+        session.execute(delete(model).where(col(model.tenant) == tenant))

@@ -1,0 +1,92 @@
+"""One mapping between chunk payloads and engine points, and one place that builds every filter.
+
+Both adapters use these, so the fields stored and the conditions applied cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.types import TenantId
+from retrieval.ports import AccessFilter, ChunkPayload, SearchFilters
+
+DENSE = "dense"
+SPARSE = "bm25"
+KEYWORD_FIELDS = ("tenant", "doc_id", "labels")
+INTEGER_FIELDS = ("version",)
+
+
+def to_payload(tenant: TenantId, chunk: ChunkPayload) -> dict[str, Any]:
+    return {
+        "tenant": tenant,
+        "chunk_id": chunk.chunk_id,
+        "doc_id": chunk.doc_id,
+        "version": chunk.version,
+        "chunk_index": chunk.chunk_index,
+        "title": chunk.title,
+        "source_uri": chunk.source_uri,
+        "text": chunk.text,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "page": chunk.page,
+        "labels": list(chunk.labels),
+        "content_sha256": chunk.content_sha256,
+        "ingested_at": chunk.ingested_at.isoformat(),
+        "source_updated_at": chunk.source_updated_at.isoformat() if chunk.source_updated_at else None,
+    }
+
+
+def from_payload(payload: dict[str, Any]) -> tuple[str, ChunkPayload]:
+    updated = payload.get("source_updated_at")
+    chunk = ChunkPayload(
+        chunk_id=str(payload["chunk_id"]),
+        doc_id=str(payload["doc_id"]),
+        version=int(payload["version"]),
+        chunk_index=int(payload["chunk_index"]),
+        title=str(payload.get("title", "")),
+        source_uri=str(payload.get("source_uri", "")),
+        text=str(payload["text"]),
+        char_start=int(payload["char_start"]),
+        char_end=int(payload["char_end"]),
+        page=int(payload["page"]) if payload.get("page") is not None else None,
+        labels=tuple(payload.get("labels", ())),
+        content_sha256=str(payload["content_sha256"]),
+        ingested_at=datetime.fromisoformat(payload["ingested_at"]),
+        source_updated_at=datetime.fromisoformat(updated) if updated else None,
+    )
+    return str(payload["tenant"]), chunk
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """Conditions that must all hold: ``equals`` on single values, ``any_of`` on value sets."""
+
+    equals: tuple[tuple[str, str | int], ...]
+    any_of: tuple[tuple[str, tuple[str, ...]], ...]
+    not_equals: tuple[tuple[str, str | int], ...] = ()
+
+
+def search_filter(tenant: TenantId, allowed: AccessFilter, filters: SearchFilters) -> FilterSpec:
+    """The engine-side filter for a search: tenant, access labels, then the caller's narrowing."""
+    if allowed.tenant != tenant:
+        raise PermissionError("access filter was built for another tenant")
+    any_of: list[tuple[str, tuple[str, ...]]] = []
+    if allowed.labels is not None:
+        any_of.append(("labels", tuple(sorted(allowed.labels))))
+    if filters.labels_any:
+        any_of.append(("labels", tuple(filters.labels_any)))
+    if filters.doc_ids:
+        any_of.append(("doc_id", tuple(filters.doc_ids)))
+    return FilterSpec(equals=(("tenant", tenant),), any_of=tuple(any_of))
+
+
+def document_filter(tenant: TenantId, doc_id: str | None, except_version: int | None = None) -> FilterSpec:
+    equals: list[tuple[str, str | int]] = [("tenant", tenant)]
+    if doc_id is not None:
+        equals.append(("doc_id", doc_id))
+    not_equals: tuple[tuple[str, str | int], ...] = (
+        (("version", except_version),) if except_version is not None else ()
+    )
+    return FilterSpec(equals=tuple(equals), any_of=(), not_equals=not_equals)

@@ -1,0 +1,176 @@
+"""Qdrant server or cluster through ``qdrant-client``: one collection per tenant, many processes may share it.
+
+Also runs on ``QdrantClient(":memory:")`` (qdrant-client's in-process mode), which the contract tests use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import UnexpectedResponse
+
+from core.errors import UpstreamError
+from core.hashing import point_uuid
+from core.types import TenantId
+from retrieval.payload import (
+    DENSE,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    SPARSE,
+    FilterSpec,
+    document_filter,
+    from_payload,
+    search_filter,
+    to_payload,
+)
+from retrieval.ports import AccessFilter, ChunkPoint, Hit, Query
+
+
+def to_qdrant_filter(spec: FilterSpec) -> models.Filter:
+    must: list[models.Condition] = [
+        models.FieldCondition(key=key, match=models.MatchValue(value=value)) for key, value in spec.equals
+    ]
+    must += [
+        models.FieldCondition(key=key, match=models.MatchAny(any=list(values))) for key, values in spec.any_of
+    ]
+    must_not: list[models.Condition] = [
+        models.FieldCondition(key=key, match=models.MatchValue(value=value)) for key, value in spec.not_equals
+    ]
+    return models.Filter(must=must, must_not=must_not or None)
+
+
+class QdrantServerStore:
+    def __init__(self, client: QdrantClient, *, dimension: int, prefix: str = "tessera") -> None:
+        self._client = client
+        self._dimension = dimension
+        self._prefix = prefix
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def connect(cls, url: str, *, api_key: str | None, dimension: int, prefix: str, timeout_s: float) -> QdrantServerStore:
+        client = QdrantClient(url=url, api_key=api_key, timeout=int(timeout_s))
+        return cls(client, dimension=dimension, prefix=prefix)
+
+    def _collection(self, tenant: TenantId) -> str:
+        return f"{self._prefix}_{tenant}"
+
+    def _ensure(self, tenant: TenantId) -> str:
+        name = self._collection(tenant)
+        if name in self._known:
+            return name
+        with self._lock:
+            if not self._client.collection_exists(name):
+                self._create(name)
+            self._known.add(name)
+        return name
+
+    def _create(self, name: str) -> None:
+        self._client.create_collection(
+            name,
+            vectors_config={DENSE: models.VectorParams(size=self._dimension, distance=models.Distance.COSINE)},
+            sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+        )
+        for field in KEYWORD_FIELDS:
+            schema: Any = (
+                models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True)
+                if field == "tenant"
+                else models.PayloadSchemaType.KEYWORD
+            )
+            self._client.create_payload_index(name, field, field_schema=schema)
+        for field in INTEGER_FIELDS:
+            self._client.create_payload_index(name, field, field_schema=models.PayloadSchemaType.INTEGER)
+
+    def upsert(self, tenant: TenantId, points: Sequence[ChunkPoint]) -> None:
+        if not points:
+            return
+        name = self._ensure(tenant)
+        structs = [
+            models.PointStruct(
+                id=point_uuid(tenant, p.payload.chunk_id),
+                vector={
+                    DENSE: list(p.dense),
+                    SPARSE: models.SparseVector(indices=list(p.sparse.indices), values=list(p.sparse.values)),
+                },
+                payload=to_payload(tenant, p.payload),
+            )
+            for p in points
+        ]
+        self._call(lambda: self._client.upsert(name, points=structs, wait=True))
+
+    def search(
+        self, tenant: TenantId, query: Query, *, allowed: AccessFilter, k: int, candidates: int
+    ) -> list[Hit]:
+        name = self._collection(tenant)
+        if name not in self._known and not self._client.collection_exists(name):
+            return []
+        flt = to_qdrant_filter(search_filter(tenant, allowed, query.filters))
+        prefetch: list[models.Prefetch] = []
+        if query.dense is not None:
+            prefetch.append(models.Prefetch(query=list(query.dense), using=DENSE, filter=flt, limit=candidates))
+        if query.sparse is not None and query.sparse.indices:
+            sparse = models.SparseVector(indices=list(query.sparse.indices), values=list(query.sparse.values))
+            prefetch.append(models.Prefetch(query=sparse, using=SPARSE, filter=flt, limit=candidates))
+        if not prefetch:
+            return []
+        if len(prefetch) == 1:
+            only = prefetch[0]
+            request: dict[str, Any] = {"query": only.query, "using": only.using}
+        else:
+            request = {"prefetch": prefetch, "query": models.FusionQuery(fusion=models.Fusion.RRF)}
+        response = self._call(
+            lambda: self._client.query_points(
+                name, query_filter=flt, limit=k, with_payload=True, with_vectors=False, **request
+            )
+        )
+        hits = []
+        for point in response.points:
+            point_tenant, payload = from_payload(point.payload or {})
+            hits.append(Hit(tenant=point_tenant, payload=payload, score=float(point.score)))
+        return hits
+
+    def delete_document(self, tenant: TenantId, doc_id: str, *, except_version: int | None = None) -> int:
+        name = self._collection(tenant)
+        if not self._client.collection_exists(name):
+            return 0
+        flt = to_qdrant_filter(document_filter(tenant, doc_id, except_version))
+        doomed = self._client.count(name, count_filter=flt, exact=True).count
+        if doomed:
+            self._call(
+                lambda: self._client.delete(name, points_selector=models.FilterSelector(filter=flt), wait=True)
+            )
+        return doomed
+
+    def count(self, tenant: TenantId, doc_id: str | None = None) -> int:
+        name = self._collection(tenant)
+        if not self._client.collection_exists(name):
+            return 0
+        flt = to_qdrant_filter(document_filter(tenant, doc_id))
+        return self._client.count(name, count_filter=flt, exact=True).count
+
+    def drop_tenant(self, tenant: TenantId) -> None:
+        name = self._collection(tenant)
+        with self._lock:
+            self._known.discard(name)
+            if self._client.collection_exists(name):
+                self._client.delete_collection(name)
+
+    def ready(self) -> bool:
+        try:
+            self._client.get_collections()
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        self._client.close()
+
+    @staticmethod
+    def _call(action: Any) -> Any:
+        try:
+            return action()
+        except (UnexpectedResponse, ConnectionError, TimeoutError) as exc:
+            raise UpstreamError("the vector engine did not accept the request") from exc
