@@ -6,6 +6,7 @@ Also runs on ``QdrantClient(":memory:")`` (qdrant-client's in-process mode), whi
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,6 +75,12 @@ class QdrantServerStore:
             vectors_config={DENSE: models.VectorParams(size=self._dimension, distance=models.Distance.COSINE)},
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
         )
+        # qdrant-client's in-process mode ignores payload indexes and warns; servers use them.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Payload indexes have no effect")
+            self._create_indexes(name)
+
+    def _create_indexes(self, name: str) -> None:
         for field in KEYWORD_FIELDS:
             schema: Any = (
                 models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True)

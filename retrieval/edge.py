@@ -1,0 +1,193 @@
+"""The embedded Qdrant engine (``qdrant-edge-py``): one shard per tenant in ``<data_dir>/shards/<tenant>``.
+
+A shard directory is held by one process (its WAL is locked), so in embedded mode exactly one process
+— the API server, or a CLI command when no server runs — owns the index. Edge has no background
+optimizer: after enough writes we build the HNSW and payload indexes ourselves (``optimize``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from core.errors import ConflictError
+from core.hashing import point_uuid
+from core.types import TenantId
+from retrieval.payload import (
+    DENSE,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    SPARSE,
+    FilterSpec,
+    document_filter,
+    from_payload,
+    search_filter,
+    to_payload,
+)
+from retrieval.ports import AccessFilter, ChunkPoint, Hit, Query
+
+# Writes since the last optimize before we rebuild indexes; below Qdrant's own indexing threshold a
+# plain scan is as fast as HNSW, above it an unindexed segment makes every search slower.
+OPTIMIZE_EVERY = 2_000
+
+
+def to_edge_filter(spec: FilterSpec) -> qe.Filter:
+    must: list[Any] = [qe.FieldCondition(key=k, match=qe.MatchValue(value)) for k, value in spec.equals]
+    must += [qe.FieldCondition(key=k, match=qe.MatchAny(list(values))) for k, values in spec.any_of]
+    must_not: list[Any] = [qe.FieldCondition(key=k, match=qe.MatchValue(v)) for k, v in spec.not_equals]
+    return qe.Filter(must=must, must_not=must_not or None)
+
+
+class _TenantShard:
+    def __init__(self, shard: qe.EdgeShard) -> None:
+        self.shard = shard
+        self.lock = threading.Lock()
+        self.pending_writes = 0
+
+
+class EdgeVectorStore:
+    def __init__(self, root: Path, *, dimension: int) -> None:
+        self._root = root
+        self._dimension = dimension
+        self._shards: dict[str, _TenantShard] = {}
+        self._lock = threading.Lock()
+        root.mkdir(parents=True, exist_ok=True)
+
+    def _config(self) -> qe.EdgeConfig:
+        return qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=self._dimension, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        )
+
+    def _open(self, tenant: TenantId, *, create: bool) -> _TenantShard | None:
+        opened = self._shards.get(tenant)
+        if opened is not None:
+            return opened
+        with self._lock:
+            if tenant in self._shards:
+                return self._shards[tenant]
+            path = self._root / tenant
+            exists = path.is_dir() and any(path.iterdir())
+            if not exists and not create:
+                return None
+            try:
+                shard = self._load_or_create(path, exists)
+            except Exception as exc:
+                raise ConflictError(
+                    f"the embedded index at {path} is held by another process; stop it or use its REST API"
+                ) from exc
+            self._shards[tenant] = _TenantShard(shard)
+            return self._shards[tenant]
+
+    def _load_or_create(self, path: Path, exists: bool) -> qe.EdgeShard:
+        if exists:
+            return qe.EdgeShard.load(str(path))
+        path.mkdir(parents=True, exist_ok=True)
+        shard = qe.EdgeShard.create(str(path), self._config())
+        for field in KEYWORD_FIELDS:
+            shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+        for field in INTEGER_FIELDS:
+            shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Integer))
+        return shard
+
+    def upsert(self, tenant: TenantId, points: Sequence[ChunkPoint]) -> None:
+        if not points:
+            return
+        held = self._open(tenant, create=True)
+        assert held is not None
+        edge_points = [
+            qe.Point(
+                id=point_uuid(tenant, p.payload.chunk_id),
+                vector={
+                    DENSE: list(p.dense),
+                    SPARSE: qe.SparseVector(list(p.sparse.indices), list(p.sparse.values)),
+                },
+                payload=to_payload(tenant, p.payload),
+            )
+            for p in points
+        ]
+        with held.lock:
+            held.shard.update(qe.UpdateOperation.upsert_points(edge_points))
+            held.pending_writes += len(edge_points)
+            if held.pending_writes >= OPTIMIZE_EVERY:
+                held.shard.optimize()
+                held.pending_writes = 0
+
+    def search(
+        self, tenant: TenantId, query: Query, *, allowed: AccessFilter, k: int, candidates: int
+    ) -> list[Hit]:
+        held = self._open(tenant, create=False)
+        if held is None:
+            return []
+        flt = to_edge_filter(search_filter(tenant, allowed, query.filters))
+        stages: list[qe.Prefetch] = []
+        if query.dense is not None:
+            dense = qe.Query.Nearest(list(query.dense), using=DENSE)
+            stages.append(qe.Prefetch(limit=candidates, query=dense, filter=flt))
+        if query.sparse is not None and query.sparse.indices:
+            vector = qe.SparseVector(list(query.sparse.indices), list(query.sparse.values))
+            stages.append(qe.Prefetch(limit=candidates, query=qe.Query.Nearest(vector, using=SPARSE), filter=flt))
+        if not stages:
+            return []
+        if len(stages) == 1:
+            request = qe.QueryRequest(limit=k, query=stages[0].query, filter=flt, with_payload=True)
+        else:
+            request = qe.QueryRequest(
+                limit=k, prefetches=stages, query=qe.Fusion.Rrf(k=60), filter=flt, with_payload=True
+            )
+        hits = []
+        for point in held.shard.query(request):
+            point_tenant, payload = from_payload(dict(point.payload or {}))
+            hits.append(Hit(tenant=point_tenant, payload=payload, score=float(point.score)))
+        return hits
+
+    def delete_document(self, tenant: TenantId, doc_id: str, *, except_version: int | None = None) -> int:
+        held = self._open(tenant, create=False)
+        if held is None:
+            return 0
+        flt = to_edge_filter(document_filter(tenant, doc_id, except_version))
+        with held.lock:
+            doomed = held.shard.count(qe.CountRequest(exact=True, filter=flt))
+            if doomed:
+                held.shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
+                held.pending_writes += doomed
+        return int(doomed)
+
+    def count(self, tenant: TenantId, doc_id: str | None = None) -> int:
+        held = self._open(tenant, create=False)
+        if held is None:
+            return 0
+        flt = to_edge_filter(document_filter(tenant, doc_id))
+        return int(held.shard.count(qe.CountRequest(exact=True, filter=flt)))
+
+    def optimize(self, tenant: TenantId) -> None:
+        """Build indexes now (e.g. at the end of a batch) instead of waiting for the write threshold."""
+        held = self._open(tenant, create=False)
+        if held is not None:
+            with held.lock:
+                held.shard.optimize()
+                held.pending_writes = 0
+
+    def drop_tenant(self, tenant: TenantId) -> None:
+        with self._lock:
+            held = self._shards.pop(tenant, None)
+            if held is not None:
+                with held.lock:
+                    held.shard.close()
+            shutil.rmtree(self._root / tenant, ignore_errors=True)
+
+    def ready(self) -> bool:
+        return self._root.is_dir()
+
+    def close(self) -> None:
+        with self._lock:
+            for held in self._shards.values():
+                with held.lock:
+                    held.shard.flush()
+                    held.shard.close()
+            self._shards.clear()
