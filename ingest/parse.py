@@ -1,0 +1,209 @@
+"""Turn a source into text segments with ``unstructured``, keeping element kinds and page numbers.
+
+Formats are chosen by file extension so a renamed binary fails clearly instead of being guessed at.
+Parser errors name the failure, never the content: raw text must not reach logs or job records.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+from core.errors import InvalidInputError, UnsupportedMediaError
+from core.offline import enforce_offline
+from ingest.document import Segment, Source
+
+MEDIA_TYPES: dict[str, str] = {
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".log": "text/plain",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".csv": "text/csv",
+    ".eml": "message/rfc822",
+    ".json": "application/json",
+}
+
+
+def supported_extension(filename: str) -> str | None:
+    lowered = filename.lower()
+    for extension in MEDIA_TYPES:
+        if lowered.endswith(extension):
+            return extension
+    return None
+
+
+def partition(source: Source) -> tuple[list[Segment], str]:
+    """Segments of the source and its media type; raises ``InvalidInputError`` for unusable input."""
+    if source.text is not None:
+        return _record_segments(source), "text/plain"
+    extension = supported_extension(source.filename)
+    if extension is None:
+        supported = ", ".join(sorted(MEDIA_TYPES))
+        raise UnsupportedMediaError(f"unsupported file type {source.filename!r}; supported: {supported}")
+    data = source.data or b""
+    if not data.strip():
+        raise InvalidInputError("file is empty")
+    if extension == ".pdf":
+        _reject_encrypted_pdf(data)
+    try:
+        elements = _PARTITIONERS[extension](data, source.filename)
+    except InvalidInputError:
+        raise
+    except Exception as exc:  # parsers raise anything from zipfile to lxml errors
+        raise InvalidInputError(f"could not parse {extension[1:]} file ({type(exc).__name__})") from None
+    segments = [_segment(e) for e in elements]
+    segments = [s for s in segments if s.text.strip()]
+    if not segments:
+        raise InvalidInputError("no text could be extracted (corrupt, image-only or empty document)")
+    return segments, MEDIA_TYPES[extension]
+
+
+def _record_segments(source: Source) -> list[Segment]:
+    text = source.text or ""
+    if not text.strip() and not source.title.strip():
+        raise InvalidInputError("record has no text")
+    segments = [Segment(source.title.strip(), "Title")] if source.title.strip() else []
+    segments.append(Segment(text, "NarrativeText"))
+    return segments
+
+
+def _segment(element: Any) -> Segment:
+    page = getattr(element.metadata, "page_number", None)
+    return Segment(text=str(element.text or ""), kind=str(element.category), page=page)
+
+
+def _reject_encrypted_pdf(data: bytes) -> None:
+    # unstructured returns zero elements for encrypted PDFs; say why instead of "no text".
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        encrypted = PdfReader(io.BytesIO(data)).is_encrypted
+    except (PdfReadError, ValueError, OSError):
+        raise InvalidInputError("PDF is corrupt (cannot read its structure)") from None
+    if encrypted:
+        raise InvalidInputError("PDF is encrypted; decrypt it before ingesting")
+
+
+def _text(data: bytes, _name: str) -> list[Any]:
+    from unstructured.partition.text import partition_text
+
+    return list(partition_text(text=_decode(data)))
+
+
+def _markdown(data: bytes, _name: str) -> list[Any]:
+    from unstructured.partition.md import partition_md
+
+    return list(partition_md(text=_decode(data)))
+
+
+def _html(data: bytes, _name: str) -> list[Any]:
+    from unstructured.partition.html import partition_html
+
+    return list(partition_html(text=_decode(data)))
+
+
+def _pdf(data: bytes, name: str) -> list[Any]:
+    from unstructured.partition.pdf import partition_pdf
+
+    return list(partition_pdf(file=io.BytesIO(data), strategy="fast", metadata_filename=name))
+
+
+def _docx(data: bytes, name: str) -> list[Any]:
+    from unstructured.partition.docx import partition_docx
+
+    return list(partition_docx(file=io.BytesIO(data), metadata_filename=name))
+
+
+def _pptx(data: bytes, name: str) -> list[Any]:
+    from unstructured.partition.pptx import partition_pptx
+
+    return list(partition_pptx(file=io.BytesIO(data), metadata_filename=name))
+
+
+def _xlsx(data: bytes, name: str) -> list[Any]:
+    from unstructured.partition.xlsx import partition_xlsx
+
+    return list(partition_xlsx(file=io.BytesIO(data), metadata_filename=name))
+
+
+def _csv(data: bytes, name: str) -> list[Any]:
+    from unstructured.partition.csv import partition_csv
+
+    return list(partition_csv(file=io.BytesIO(data), metadata_filename=name))
+
+
+def _email(data: bytes, name: str) -> list[Any]:
+    from unstructured.partition.email import partition_email
+
+    return list(partition_email(file=io.BytesIO(data), metadata_filename=name))
+
+
+def _json(data: bytes, name: str) -> list[Any]:
+    """unstructured's own element JSON is partitioned as such; any other JSON becomes path: value lines."""
+    text = _decode(data)
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"invalid JSON at line {exc.lineno} column {exc.colno}") from None
+    if _looks_like_elements(parsed):
+        from unstructured.partition.json import partition_json
+
+        return list(partition_json(text=text, metadata_filename=name))
+    return _text("\n".join(_flatten(parsed, "")).encode("utf-8"), name)
+
+
+def _looks_like_elements(parsed: object) -> bool:
+    return (
+        isinstance(parsed, list)
+        and bool(parsed)
+        and all(isinstance(item, dict) and "type" in item and "text" in item for item in parsed)
+    )
+
+
+def _flatten(value: object, path: str) -> list[str]:
+    if isinstance(value, dict):
+        return [line for key, item in value.items() for line in _flatten(item, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list):
+        return [line for i, item in enumerate(value) for line in _flatten(item, f"{path}[{i}]")]
+    if value is None:
+        return []
+    return [f"{path}: {value}" if path else str(value)]
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+_PARTITIONERS: dict[str, Callable[[bytes, str], list[Any]]] = {
+    ".txt": _text,
+    ".text": _text,
+    ".log": _text,
+    ".md": _markdown,
+    ".markdown": _markdown,
+    ".html": _html,
+    ".htm": _html,
+    ".pdf": _pdf,
+    ".docx": _docx,
+    ".pptx": _pptx,
+    ".xlsx": _xlsx,
+    ".csv": _csv,
+    ".eml": _email,
+    ".json": _json,
+}
+
+enforce_offline()
