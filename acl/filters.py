@@ -7,8 +7,10 @@ shares at least one label with that set.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
+from core.errors import InvalidInputError
 from core.types import Principal
 from retrieval.ports import AccessFilter
 
@@ -22,16 +24,13 @@ def access_filter(principal: Principal) -> AccessFilter:
     return AccessFilter(tenant=principal.tenant, labels=frozenset(principal.roles) | {PUBLIC_LABEL})
 
 
-def permits(allowed: AccessFilter, tenant: str, labels: Iterable[str]) -> bool:
-    """The re-check after the engine: fail closed on any mismatch."""
-    if tenant != allowed.tenant:
-        return False
-    if allowed.labels is None:
-        return True
-    return not allowed.labels.isdisjoint(labels)
+_LABEL_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,62}$")
 
 
 def normalise_labels(labels: Iterable[str]) -> tuple[str, ...]:
     """Every chunk carries at least one label, so an unlabelled document is ``public``."""
     cleaned = sorted({label.strip() for label in labels if label.strip()})
+    for label in cleaned:
+        if not _LABEL_RE.fullmatch(label):
+            raise InvalidInputError(f"label must be lowercase letters, digits, '_.:-', got {label!r}")
     return tuple(cleaned) if cleaned else (PUBLIC_LABEL,)

@@ -7,11 +7,13 @@ optimizer: after enough writes we build the HNSW and payload indexes ourselves (
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import qdrant_edge as qe
 
@@ -51,12 +53,13 @@ class _TenantShard:
 
 
 class EdgeVectorStore:
-    def __init__(self, root: Path, *, dimension: int) -> None:
+    def __init__(self, root: Path, *, dimension: int, owner: str = "tessera") -> None:
         self._root = root
         self._dimension = dimension
         self._shards: dict[str, _TenantShard] = {}
         self._lock = threading.Lock()
         root.mkdir(parents=True, exist_ok=True)
+        self._owner_file = _claim(root, owner)
 
     def _config(self) -> qe.EdgeConfig:
         return qe.EdgeConfig(
@@ -147,10 +150,16 @@ class EdgeVectorStore:
         return hits
 
     def delete_document(self, tenant: TenantId, doc_id: str, *, except_version: int | None = None) -> int:
+        return self._delete(tenant, document_filter(tenant, doc_id, except_version))
+
+    def delete_version(self, tenant: TenantId, doc_id: str, version: int) -> int:
+        return self._delete(tenant, document_filter(tenant, doc_id, only_version=version))
+
+    def _delete(self, tenant: TenantId, spec: FilterSpec) -> int:
         held = self._open(tenant, create=False)
         if held is None:
             return 0
-        flt = to_edge_filter(document_filter(tenant, doc_id, except_version))
+        flt = to_edge_filter(spec)
         with held.lock:
             doomed = held.shard.count(qe.CountRequest(exact=True, filter=flt))
             if doomed:
@@ -191,3 +200,25 @@ class EdgeVectorStore:
                     held.shard.flush()
                     held.shard.close()
             self._shards.clear()
+        if not self._owner_file.closed:
+            self._owner_file.close()  # releases the claim
+
+
+def _claim(root: Path, owner: str) -> TextIO:
+    """Hold ``root/.owner`` for this process's lifetime so a second process fails with a clear reason."""
+    handle = (root / ".owner").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise ConflictError(
+            f"the embedded index under {root} is in use by {holder}; stop it, or use its REST API "
+            "(in embedded mode one process owns the index)"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{owner} (pid {os.getpid()})")
+    handle.flush()
+    return handle

@@ -82,10 +82,14 @@ def search_filter(tenant: TenantId, allowed: AccessFilter, filters: SearchFilter
     return FilterSpec(equals=(("tenant", tenant),), any_of=tuple(any_of))
 
 
-def document_filter(tenant: TenantId, doc_id: str | None, except_version: int | None = None) -> FilterSpec:
+def document_filter(
+    tenant: TenantId, doc_id: str | None, except_version: int | None = None, only_version: int | None = None
+) -> FilterSpec:
     equals: list[tuple[str, str | int]] = [("tenant", tenant)]
     if doc_id is not None:
         equals.append(("doc_id", doc_id))
+    if only_version is not None:
+        equals.append(("version", only_version))
     not_equals: tuple[tuple[str, str | int], ...] = (
         (("version", except_version),) if except_version is not None else ()
     )

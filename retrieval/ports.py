@@ -6,7 +6,7 @@ Every ``VectorStore`` method takes the tenant: there is no cross-tenant path to 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -54,6 +54,12 @@ class AccessFilter:
     tenant: TenantId
     labels: frozenset[str] | None
 
+    def allows(self, tenant: str, labels: Iterable[str]) -> bool:
+        """The re-check after the engine: any mismatch fails closed."""
+        if tenant != self.tenant:
+            return False
+        return self.labels is None or not self.labels.isdisjoint(labels)
+
 
 @dataclass(frozen=True)
 class SearchFilters:
@@ -90,7 +96,15 @@ class VectorStore(Protocol):
         """Remove a document's points (all, or all but one version); returns how many went."""
         ...
 
+    def delete_version(self, tenant: TenantId, doc_id: str, version: int) -> int:
+        """Remove one version's points, e.g. after its metadata failed to commit."""
+        ...
+
     def count(self, tenant: TenantId, doc_id: str | None = None) -> int: ...
+
+    def optimize(self, tenant: TenantId) -> None:
+        """Bring indexes up to date after a batch of writes (servers do this on their own)."""
+        ...
 
     def drop_tenant(self, tenant: TenantId) -> None: ...
 

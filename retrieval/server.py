@@ -140,10 +140,16 @@ class QdrantServerStore:
         return hits
 
     def delete_document(self, tenant: TenantId, doc_id: str, *, except_version: int | None = None) -> int:
+        return self._delete(tenant, document_filter(tenant, doc_id, except_version))
+
+    def delete_version(self, tenant: TenantId, doc_id: str, version: int) -> int:
+        return self._delete(tenant, document_filter(tenant, doc_id, only_version=version))
+
+    def _delete(self, tenant: TenantId, spec: FilterSpec) -> int:
         name = self._collection(tenant)
         if not self._client.collection_exists(name):
             return 0
-        flt = to_qdrant_filter(document_filter(tenant, doc_id, except_version))
+        flt = to_qdrant_filter(spec)
         doomed = self._client.count(name, count_filter=flt, exact=True).count
         if doomed:
             self._call(
@@ -157,6 +163,9 @@ class QdrantServerStore:
             return 0
         flt = to_qdrant_filter(document_filter(tenant, doc_id))
         return self._client.count(name, count_filter=flt, exact=True).count
+
+    def optimize(self, tenant: TenantId) -> None:
+        return None  # a Qdrant server runs its optimizers in the background
 
     def drop_tenant(self, tenant: TenantId) -> None:
         name = self._collection(tenant)

@@ -1,0 +1,134 @@
+"""Build the running service from settings: database, vector store, models, pipeline, search, jobs.
+
+Heavy things (encoder, redactor) are created on first use, once per process, so a command that
+needs none of them (``keys create``, an unchanged re-ingest) starts in a blink.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from sqlalchemy import Engine
+
+from core.db import make_engine, migrate, session_scope
+from core.offline import enforce_offline
+from core.settings import Settings
+from core.types import TenantId
+from ingest.chunk import Chunker, HuggingFaceTokenCounter
+from ingest.jobs import JobService
+from ingest.pipeline import IngestPipeline
+from ingest.prepare import InlinePreparer, Preparer, ProcessPreparer
+from ingest.redact import NoRedactor, PresidioRedactor
+from provenance import store as docs
+from retrieval.bm25 import QdrantBm25Encoder
+from retrieval.edge import EdgeVectorStore
+from retrieval.embedders import SentenceTransformerEmbedder, default_model_path
+from retrieval.ports import Embedder, VectorStore
+from retrieval.search import SearchService
+from retrieval.server import QdrantServerStore
+
+T = TypeVar("T")
+EMBEDDING_DIMENSION = 384  # all-MiniLM-L6-v2; a different model must state its own
+
+
+class Lazy(Generic[T]):
+    """A value built on first call, exactly once, even when several threads ask at the same time."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> T:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._build()
+        return self._value
+
+    @property
+    def built(self) -> bool:
+        return self._value is not None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    store: VectorStore
+    embedder: Lazy[Embedder]
+    preparer: Lazy[Preparer]
+    pipeline: IngestPipeline
+    search: SearchService
+    jobs: JobService
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.preparer.built:
+            self.preparer().close()
+        self.store.close()
+        self.engine.dispose()
+
+
+def build_store(settings: Settings, owner: str) -> VectorStore:
+    if settings.qdrant.url:
+        key = settings.qdrant.api_key.get_secret_value() if settings.qdrant.api_key else None
+        return QdrantServerStore.connect(
+            settings.qdrant.url, api_key=key, dimension=EMBEDDING_DIMENSION,
+            prefix=settings.qdrant.collection_prefix, timeout_s=settings.qdrant.timeout_s,
+        )
+    return EdgeVectorStore(settings.shards_dir, dimension=EMBEDDING_DIMENSION, owner=owner)
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    owner: str = "tessera",
+    store: VectorStore | None = None,
+    embedder: Callable[[], Embedder] | None = None,
+    preparer: Callable[[], Preparer] | None = None,
+) -> Runtime:
+    """Wire the service; tests pass fakes or pre-built adapters for any of the optional parts."""
+    enforce_offline()
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    vector_store = store or build_store(settings, owner)
+    model_path = settings.embedding.model_path or None
+    lazy_embedder: Lazy[Embedder] = Lazy(
+        embedder
+        or (lambda: SentenceTransformerEmbedder(
+            model_path, batch_size=settings.embedding.batch_size, device=settings.embedding.device
+        ))
+    )
+    lazy_preparer: Lazy[Preparer] = Lazy(preparer or (lambda: _default_preparer(settings)))
+    chunker = Lazy(lambda: Chunker(
+        HuggingFaceTokenCounter(model_path or default_model_path()),
+        max_tokens=settings.chunking.max_tokens, overlap_tokens=settings.chunking.overlap_tokens,
+    ))
+    sparse = QdrantBm25Encoder()
+    pipeline = IngestPipeline(
+        engine=engine, store=vector_store, embedder=lazy_embedder, sparse=sparse, chunker=chunker,
+        preparer=lazy_preparer, window=settings.ingest.pipeline_batch_docs,
+    )
+
+    def current_versions(tenant: TenantId, doc_ids: Iterable[str]) -> dict[str, int]:
+        with session_scope(engine) as session:
+            return docs.current_versions(session, tenant, doc_ids)
+
+    search = SearchService(
+        store=vector_store, embedder=lazy_embedder, sparse=sparse, current_versions=current_versions,
+        settings=settings.search,
+    )
+    return Runtime(
+        settings=settings, engine=engine, store=vector_store, embedder=lazy_embedder, preparer=lazy_preparer,
+        pipeline=pipeline, search=search, jobs=JobService(engine, pipeline),
+    )
+
+
+def _default_preparer(settings: Settings) -> Preparer:
+    if settings.ingest.redaction_workers > 0:
+        return ProcessPreparer(workers=settings.ingest.redaction_workers, redact=settings.ingest.redact)
+    return InlinePreparer(PresidioRedactor() if settings.ingest.redact else NoRedactor())

@@ -1,0 +1,135 @@
+"""Ingest jobs: every item is recorded up front, then updated as the pipeline settles it.
+
+A job that was queued or running when its process stopped is marked failed on the next start
+(``fail_interrupted``); its finished items keep their status, nothing half-written remains because
+versions only become visible when their transaction commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, update
+from sqlmodel import col, select
+
+from core.clock import utcnow
+from core.db import session_scope
+from core.errors import NotFoundError
+from core.types import TenantId
+from ingest.document import Source
+from ingest.models import IngestItem, IngestJob, ItemStatus, JobStatus
+from ingest.pipeline import IngestPipeline, ItemOutcome
+from ingest.sources import BadSource
+
+INTERRUPTED = "interrupted: the process stopped before this item was processed"
+
+
+@dataclass(frozen=True)
+class JobView:
+    job: IngestJob
+    items: list[IngestItem]
+
+    def counts(self) -> dict[str, int]:
+        tally = {status.value: 0 for status in ItemStatus}
+        for item in self.items:
+            tally[item.status] = tally.get(item.status, 0) + 1
+        return tally
+
+
+class JobService:
+    def __init__(self, engine: Engine, pipeline: IngestPipeline) -> None:
+        self._engine = engine
+        self._pipeline = pipeline
+
+    def create(
+        self, tenant: TenantId, submitted_by: str, items: Sequence[Source | BadSource], labels: Sequence[str]
+    ) -> str:
+        job_id = "job_" + secrets.token_hex(10)
+        with session_scope(self._engine) as session:
+            session.add(
+                IngestJob(
+                    id=job_id, tenant=tenant, submitted_by=submitted_by, labels=list(labels), total=len(items),
+                    created_at=utcnow(),
+                )
+            )
+            session.flush()  # the job row must exist before items reference it (PostgreSQL checks at once)
+            session.add_all(
+                IngestItem(job_id=job_id, position=i, name=item.name[:1000], doc_id=getattr(item, "doc_id", None))
+                for i, item in enumerate(items)
+            )
+        return job_id
+
+    def run(
+        self,
+        job_id: str,
+        tenant: TenantId,
+        items: Sequence[Source | BadSource],
+        labels: Sequence[str],
+        on_item: Callable[[ItemOutcome], None] | None = None,
+    ) -> JobView:
+        self._set_status(job_id, JobStatus.RUNNING)
+        try:
+            for outcome in self._pipeline.run(tenant, items, labels=labels):
+                self._record(job_id, outcome)
+                if on_item is not None:
+                    on_item(outcome)
+        finally:
+            self._close(job_id)
+        return self.get(tenant, job_id)
+
+    def get(self, tenant: TenantId, job_id: str) -> JobView:
+        with session_scope(self._engine) as session:
+            job = session.get(IngestJob, job_id)
+            if job is None or job.tenant != tenant:
+                raise NotFoundError(f"ingest job {job_id!r} not found")
+            items = session.exec(
+                select(IngestItem).where(IngestItem.job_id == job_id).order_by(col(IngestItem.position))
+            ).all()
+            return JobView(job, list(items))
+
+    def fail_interrupted(self) -> int:
+        with session_scope(self._engine) as session:
+            open_jobs = [JobStatus.QUEUED.value, JobStatus.RUNNING.value]
+            ids = list(session.exec(select(IngestJob.id).where(col(IngestJob.status).in_(open_jobs))).all())
+        for job_id in ids:
+            self._close(job_id)
+        return len(ids)
+
+    def _set_status(self, job_id: str, status: JobStatus) -> None:
+        with session_scope(self._engine) as session:
+            session.execute(update(IngestJob).where(col(IngestJob.id) == job_id).values(status=status.value))
+
+    def _record(self, job_id: str, outcome: ItemOutcome) -> None:
+        with session_scope(self._engine) as session:
+            session.execute(
+                update(IngestItem)
+                .where(col(IngestItem.job_id) == job_id, col(IngestItem.position) == outcome.position)
+                .values(
+                    status=outcome.status.value, doc_id=outcome.doc_id, version=outcome.version,
+                    chunks=outcome.chunks, error=outcome.error,
+                )
+            )
+
+    def _close(self, job_id: str) -> None:
+        """Settle leftovers as interrupted and derive the job's status from its items."""
+        with session_scope(self._engine) as session:
+            session.execute(
+                update(IngestItem)
+                .where(col(IngestItem.job_id) == job_id, col(IngestItem.status) == ItemStatus.QUEUED.value)
+                .values(status=ItemStatus.FAILED.value, error=INTERRUPTED)
+            )
+            statuses = list(session.exec(select(IngestItem.status).where(IngestItem.job_id == job_id)).all())
+            failed = statuses.count(ItemStatus.FAILED.value)
+            if failed == 0:
+                final = JobStatus.SUCCEEDED
+            elif failed == len(statuses):
+                final = JobStatus.FAILED
+            else:
+                final = JobStatus.PARTIAL
+            session.execute(
+                update(IngestJob)
+                .where(col(IngestJob.id) == job_id)
+                .values(status=final.value, finished_at=utcnow())
+            )

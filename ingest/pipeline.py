@@ -1,0 +1,204 @@
+"""The ingest spine: skip unchanged → parse + redact → chunk → embed → write, one outcome per item.
+
+Work moves in windows: while window *n* is embedded and written here, window *n+1* is parsed and
+redacted by the preparer (another process by default). A version is written to the engine first,
+made current in the database in one transaction, and only then are older versions' points removed;
+searches re-check the current version, so they see exactly one version of a document at any time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from sqlalchemy import Engine
+
+from acl.filters import normalise_labels
+from core.clock import utcnow
+from core.db import session_scope
+from core.errors import TesseraError
+from core.hashing import sha256_hex
+from core.types import TenantId
+from ingest.chunk import Chunk, Chunker
+from ingest.document import Source
+from ingest.models import ItemStatus
+from ingest.prepare import Outcome, Prepared, Preparer
+from ingest.sources import BadSource
+from provenance import store as docs
+from provenance.models import ChunkRecord, DocumentVersion
+from retrieval.ports import ChunkPayload, ChunkPoint, Embedder, SparseEncoder, VectorStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    position: int
+    name: str
+    status: ItemStatus
+    doc_id: str | None = None
+    version: int | None = None
+    chunks: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Planned:
+    position: int
+    source: Source
+    source_sha256: str
+
+
+@dataclass(frozen=True)
+class _Ready:
+    planned: _Planned
+    prepared: Prepared
+    chunks: list[Chunk]
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        store: VectorStore,
+        embedder: Callable[[], Embedder],
+        sparse: SparseEncoder,
+        chunker: Callable[[], Chunker],
+        preparer: Callable[[], Preparer],
+        window: int = 32,
+    ) -> None:
+        # Models are built on first use, so a re-ingest that finds nothing changed loads none of them.
+        self._engine = engine
+        self._store = store
+        self._embedder = embedder
+        self._sparse = sparse
+        self._chunker = chunker
+        self._preparer = preparer
+        self._window = window
+
+    def run(
+        self, tenant: TenantId, items: Iterable[Source | BadSource], *, labels: Sequence[str] = ()
+    ) -> Iterator[ItemOutcome]:
+        acl_labels = normalise_labels(labels)
+        numbered = enumerate(items)
+        pending: tuple[list[_Planned], Callable[[], list[Outcome]]] | None = None
+        wrote = False
+        while window := list(islice(numbered, self._window)):
+            planned, done = self._plan(tenant, window, acl_labels)
+            yield from done
+            started = self._preparer().start([p.source for p in planned]) if planned else (lambda: [])
+            if pending is not None:
+                outcomes = list(self._finish(tenant, *pending, acl_labels))
+                wrote = wrote or any(o.status == ItemStatus.INDEXED for o in outcomes)
+                yield from outcomes
+            pending = (planned, started)
+        if pending is not None:
+            outcomes = list(self._finish(tenant, *pending, acl_labels))
+            wrote = wrote or any(o.status == ItemStatus.INDEXED for o in outcomes)
+            yield from outcomes
+        if wrote:
+            self._store.optimize(tenant)
+
+    def _plan(
+        self, tenant: TenantId, window: list[tuple[int, Source | BadSource]], labels: tuple[str, ...]
+    ) -> tuple[list[_Planned], list[ItemOutcome]]:
+        """Split a window into work to do and items already settled (bad input, unchanged content)."""
+        sources = [(i, s) for i, s in window if isinstance(s, Source)]
+        with session_scope(self._engine) as session:
+            known = docs.sources_by_doc(session, tenant, [s.doc_id for _, s in sources])
+        planned: list[_Planned] = []
+        settled: list[ItemOutcome] = []
+        for position, item in window:
+            if isinstance(item, BadSource):
+                settled.append(ItemOutcome(position, item.name, ItemStatus.FAILED, error=item.error))
+                continue
+            digest = _source_digest(item)
+            current = known.get(item.doc_id)
+            if current is not None and current[0] == docs.fingerprint(digest, labels):
+                settled.append(ItemOutcome(position, item.name, ItemStatus.UNCHANGED, item.doc_id, current[1]))
+            else:
+                planned.append(_Planned(position, item, digest))
+        return planned, settled
+
+    def _finish(
+        self,
+        tenant: TenantId,
+        planned: list[_Planned],
+        started: Callable[[], list[Outcome]],
+        labels: tuple[str, ...],
+    ) -> Iterator[ItemOutcome]:
+        ready: list[_Ready] = []
+        for plan, result in zip(planned, started(), strict=True):
+            if isinstance(result, TesseraError):
+                yield _failed(plan, result.detail)
+            else:
+                ready.append(_Ready(plan, result, self._chunker().chunk(result.document)))
+        if not ready:
+            return
+        texts = [c.text for r in ready for c in r.chunks]
+        dense = iter(self._embedder().embed_documents(texts))
+        for item in ready:
+            vectors = [next(dense) for _ in item.chunks]
+            try:
+                version = self._write(tenant, item, vectors, labels)
+            except TesseraError as exc:
+                yield _failed(item.planned, exc.detail)
+                continue
+            except Exception as exc:
+                log.exception("writing %s failed", item.planned.source.doc_id)
+                yield _failed(item.planned, f"could not store document ({type(exc).__name__})")
+                continue
+            plan = item.planned
+            yield ItemOutcome(
+                plan.position, plan.source.name, ItemStatus.INDEXED, plan.source.doc_id, version, len(item.chunks)
+            )
+
+    def _write(self, tenant: TenantId, item: _Ready, vectors: list[list[float]], labels: tuple[str, ...]) -> int:
+        source, document = item.planned.source, item.prepared.document
+        with session_scope(self._engine) as session:
+            version = docs.next_version(session, tenant, source.doc_id)
+        now = utcnow()
+        content_sha = sha256_hex(document.text)
+        row = DocumentVersion(
+            tenant=tenant, doc_id=source.doc_id, version=version, title=item.prepared.title,
+            source_uri=source.source_uri, media_type=document.media_type, content_sha256=content_sha,
+            source_sha256=item.planned.source_sha256, text=document.text, labels=list(labels),
+            redaction_counts=document.redaction_counts, chunk_count=len(item.chunks),
+            page_count=document.page_count, ingested_at=now, source_updated_at=source.source_updated_at,
+        )
+        records, points = [], []
+        for chunk, vector in zip(item.chunks, vectors, strict=True):
+            chunk_id = f"{source.doc_id}#v{version}#c{chunk.index}"
+            records.append(ChunkRecord(
+                tenant=tenant, chunk_id=chunk_id, doc_id=source.doc_id, version=version,
+                chunk_index=chunk.index, char_start=chunk.char_start, char_end=chunk.char_end, page=chunk.page,
+            ))
+            payload = ChunkPayload(
+                chunk_id=chunk_id, doc_id=source.doc_id, version=version, chunk_index=chunk.index,
+                title=row.title, source_uri=row.source_uri, text=chunk.text, char_start=chunk.char_start,
+                char_end=chunk.char_end, page=chunk.page, labels=labels, content_sha256=content_sha,
+                ingested_at=now, source_updated_at=source.source_updated_at,
+            )
+            points.append(ChunkPoint(payload, vector, self._sparse.encode_document(chunk.text)))
+        self._store.upsert(tenant, points)
+        try:
+            with session_scope(self._engine) as session:
+                docs.publish(session, tenant, row, records)
+        except BaseException:
+            self._store.delete_version(tenant, source.doc_id, version)  # leave nothing half-written
+            raise
+        self._store.delete_document(tenant, source.doc_id, except_version=version)
+        return version
+
+
+def _source_digest(source: Source) -> str:
+    if source.data is not None:
+        return sha256_hex(source.data)
+    return sha256_hex(f"{source.title}\x1f{source.text or ''}")
+
+
+def _failed(plan: _Planned, reason: str) -> ItemOutcome:
+    return ItemOutcome(plan.position, plan.source.name, ItemStatus.FAILED, plan.source.doc_id, error=reason)

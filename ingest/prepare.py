@@ -1,0 +1,106 @@
+"""Parse and redact sources, inline or in worker processes so redaction overlaps with embedding.
+
+Redaction (spaCy + regexes) is single-threaded Python; embedding is torch on every core. Running the
+former in a separate process lets both make progress at once on a small machine.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.errors import InvalidInputError, TesseraError
+from ingest.document import PreparedDocument, Source, join_segments
+from ingest.parse import partition
+from ingest.redact import NoRedactor, PresidioRedactor, Redactor
+
+
+@dataclass(frozen=True)
+class Prepared:
+    document: PreparedDocument
+    title: str  # redacted too: titles come from filenames and subjects, which can name people
+
+
+def prepare(source: Source, redactor: Redactor) -> Prepared:
+    segments, media_type = partition(source)
+    redactions = redactor.redact([source.title, *(s.text for s in segments)])
+    title, bodies = redactions[0], redactions[1:]
+    counts: dict[str, int] = {}
+    for redaction in redactions:
+        for entity, n in redaction.counts.items():
+            counts[entity] = counts.get(entity, 0) + n
+    redacted = [
+        type(segment)(text=body.text, kind=segment.kind, page=segment.page)
+        for segment, body in zip(segments, bodies, strict=True)
+    ]
+    document = join_segments(redacted, media_type, counts)
+    if not document.text:
+        raise InvalidInputError("document has no text after parsing")
+    return Prepared(document, title.text)
+
+
+Outcome = Prepared | TesseraError
+
+
+class Preparer(Protocol):
+    def start(self, sources: Sequence[Source]) -> Callable[[], list[Outcome]]:
+        """Begin preparing; the returned callable waits for and returns the results in order."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class InlinePreparer:
+    """Prepares in the calling thread when results are asked for; for small jobs and tests."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+
+    def start(self, sources: Sequence[Source]) -> Callable[[], list[Outcome]]:
+        batch = list(sources)
+        return lambda: [_guarded(s, self._redactor) for s in batch]
+
+    def close(self) -> None:
+        return None
+
+
+_worker_redactor: Redactor | None = None
+
+
+def _init_worker(redact: bool) -> None:
+    global _worker_redactor  # one redactor per worker process, built once
+    _worker_redactor = PresidioRedactor() if redact else NoRedactor()
+
+
+def _prepare_in_worker(source: Source) -> Outcome:
+    assert _worker_redactor is not None
+    return _guarded(source, _worker_redactor)
+
+
+def _guarded(source: Source, redactor: Redactor) -> Outcome:
+    try:
+        return prepare(source, redactor)
+    except TesseraError as exc:
+        return exc
+    except Exception as exc:  # a parser bug must fail one item, not the job; never echo content
+        return InvalidInputError(f"could not prepare document ({type(exc).__name__})")
+
+
+class ProcessPreparer:
+    """Prepares in worker processes (spawned, so torch's threads in the parent are not forked)."""
+
+    def __init__(self, *, workers: int, redact: bool) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(redact,)
+        )
+
+    def start(self, sources: Sequence[Source]) -> Callable[[], list[Outcome]]:
+        futures = [self._pool.submit(_prepare_in_worker, s) for s in sources]
+        return lambda: [f.result() for f in futures]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
