@@ -82,4 +82,6 @@ def revoke_key(session: Session, tenant: TenantId, key_id: str) -> None:
 
 
 def list_keys(session: Session, tenant: TenantId) -> list[ApiKey]:
-    return list(session.exec(select(ApiKey).where(ApiKey.tenant == tenant).order_by(col(ApiKey.created_at))).all())
+    return list(
+        session.exec(select(ApiKey).where(ApiKey.tenant == tenant).order_by(col(ApiKey.created_at))).all()
+    )

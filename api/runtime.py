@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sqlalchemy import Engine
@@ -18,6 +18,7 @@ from core.offline import enforce_offline
 from core.settings import Settings
 from core.types import TenantId
 from ingest.chunk import Chunker, HuggingFaceTokenCounter
+from ingest.documents import DocumentService
 from ingest.jobs import JobService
 from ingest.pipeline import IngestPipeline
 from ingest.prepare import InlinePreparer, Preparer, ProcessPreparer
@@ -64,7 +65,7 @@ class Runtime:
     pipeline: IngestPipeline
     search: SearchService
     jobs: JobService
-    _closers: list[Callable[[], None]] = field(default_factory=list)
+    documents: DocumentService
 
     def close(self) -> None:
         if self.preparer.built:
@@ -77,8 +78,11 @@ def build_store(settings: Settings, owner: str) -> VectorStore:
     if settings.qdrant.url:
         key = settings.qdrant.api_key.get_secret_value() if settings.qdrant.api_key else None
         return QdrantServerStore.connect(
-            settings.qdrant.url, api_key=key, dimension=EMBEDDING_DIMENSION,
-            prefix=settings.qdrant.collection_prefix, timeout_s=settings.qdrant.timeout_s,
+            settings.qdrant.url,
+            api_key=key,
+            dimension=EMBEDDING_DIMENSION,
+            prefix=settings.qdrant.collection_prefix,
+            timeout_s=settings.qdrant.timeout_s,
         )
     return EdgeVectorStore(settings.shards_dir, dimension=EMBEDDING_DIMENSION, owner=owner)
 
@@ -99,19 +103,29 @@ def build_runtime(
     model_path = settings.embedding.model_path or None
     lazy_embedder: Lazy[Embedder] = Lazy(
         embedder
-        or (lambda: SentenceTransformerEmbedder(
-            model_path, batch_size=settings.embedding.batch_size, device=settings.embedding.device
-        ))
+        or (
+            lambda: SentenceTransformerEmbedder(
+                model_path, batch_size=settings.embedding.batch_size, device=settings.embedding.device
+            )
+        )
     )
     lazy_preparer: Lazy[Preparer] = Lazy(preparer or (lambda: _default_preparer(settings)))
-    chunker = Lazy(lambda: Chunker(
-        HuggingFaceTokenCounter(model_path or default_model_path()),
-        max_tokens=settings.chunking.max_tokens, overlap_tokens=settings.chunking.overlap_tokens,
-    ))
+    chunker = Lazy(
+        lambda: Chunker(
+            HuggingFaceTokenCounter(model_path or default_model_path()),
+            max_tokens=settings.chunking.max_tokens,
+            overlap_tokens=settings.chunking.overlap_tokens,
+        )
+    )
     sparse = QdrantBm25Encoder()
     pipeline = IngestPipeline(
-        engine=engine, store=vector_store, embedder=lazy_embedder, sparse=sparse, chunker=chunker,
-        preparer=lazy_preparer, window=settings.ingest.pipeline_batch_docs,
+        engine=engine,
+        store=vector_store,
+        embedder=lazy_embedder,
+        sparse=sparse,
+        chunker=chunker,
+        preparer=lazy_preparer,
+        window=settings.ingest.pipeline_batch_docs,
     )
 
     def current_versions(tenant: TenantId, doc_ids: Iterable[str]) -> dict[str, int]:
@@ -119,12 +133,22 @@ def build_runtime(
             return docs.current_versions(session, tenant, doc_ids)
 
     search = SearchService(
-        store=vector_store, embedder=lazy_embedder, sparse=sparse, current_versions=current_versions,
+        store=vector_store,
+        embedder=lazy_embedder,
+        sparse=sparse,
+        current_versions=current_versions,
         settings=settings.search,
     )
     return Runtime(
-        settings=settings, engine=engine, store=vector_store, embedder=lazy_embedder, preparer=lazy_preparer,
-        pipeline=pipeline, search=search, jobs=JobService(engine, pipeline),
+        settings=settings,
+        engine=engine,
+        store=vector_store,
+        embedder=lazy_embedder,
+        preparer=lazy_preparer,
+        pipeline=pipeline,
+        search=search,
+        jobs=JobService(engine, pipeline),
+        documents=DocumentService(engine, vector_store),
     )
 
 

@@ -1,16 +1,16 @@
 """Typed errors, each carrying its HTTP status and RFC 9457 title; one handler in ``api`` maps them.
 
-    TesseraError
-    ├── InvalidInputError        400  the caller sent something we cannot use
-    │   └── UnsupportedMediaError 415
-    ├── UnauthenticatedError     401  no or bad credential
-    ├── ForbiddenError           403  credential valid, action not allowed
-    ├── NotFoundError            404  absent, or belongs to another tenant
-    ├── ConflictError            409  e.g. the embedded index is owned by another process
-    ├── PayloadTooLargeError     413
-    ├── BudgetExceededError      429
-    ├── UpstreamError            502  a dependency (vector engine, model server) failed
-    └── UnavailableError         503  not ready yet
+TesseraError
+├── InvalidInputError        400  the caller sent something we cannot use
+│   └── UnsupportedMediaError 415
+├── UnauthenticatedError     401  no or bad credential
+├── ForbiddenError           403  credential valid, action not allowed
+├── NotFoundError            404  absent, or belongs to another tenant
+├── ConflictError            409  e.g. the embedded index is owned by another process
+├── PayloadTooLargeError     413
+├── BudgetExceededError      429
+├── UpstreamError            502  a dependency (vector engine, model server) failed
+└── UnavailableError         503  not ready yet
 """
 
 from __future__ import annotations

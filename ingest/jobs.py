@@ -7,8 +7,11 @@ versions only become visible when their transaction commits.
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, update
@@ -23,6 +26,7 @@ from ingest.models import IngestItem, IngestJob, ItemStatus, JobStatus
 from ingest.pipeline import IngestPipeline, ItemOutcome
 from ingest.sources import BadSource
 
+log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted: the process stopped before this item was processed"
 
 
@@ -39,7 +43,8 @@ class JobView:
 
 
 class JobService:
-    def __init__(self, engine: Engine, pipeline: IngestPipeline) -> None:
+    def __init__(self, engine: Engine, pipeline: IngestPipeline | None = None) -> None:
+        """Without a pipeline the service can only read and settle jobs (e.g. in a CLI next to a server)."""
         self._engine = engine
         self._pipeline = pipeline
 
@@ -50,13 +55,19 @@ class JobService:
         with session_scope(self._engine) as session:
             session.add(
                 IngestJob(
-                    id=job_id, tenant=tenant, submitted_by=submitted_by, labels=list(labels), total=len(items),
+                    id=job_id,
+                    tenant=tenant,
+                    submitted_by=submitted_by,
+                    labels=list(labels),
+                    total=len(items),
                     created_at=utcnow(),
                 )
             )
             session.flush()  # the job row must exist before items reference it (PostgreSQL checks at once)
             session.add_all(
-                IngestItem(job_id=job_id, position=i, name=item.name[:1000], doc_id=getattr(item, "doc_id", None))
+                IngestItem(
+                    job_id=job_id, position=i, name=item.name[:1000], doc_id=getattr(item, "doc_id", None)
+                )
                 for i, item in enumerate(items)
             )
         return job_id
@@ -68,13 +79,18 @@ class JobService:
         items: Sequence[Source | BadSource],
         labels: Sequence[str],
         on_item: Callable[[ItemOutcome], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> JobView:
+        if self._pipeline is None:
+            raise RuntimeError("this JobService was built without a pipeline and cannot run jobs")
         self._set_status(job_id, JobStatus.RUNNING)
         try:
             for outcome in self._pipeline.run(tenant, items, labels=labels):
                 self._record(job_id, outcome)
                 if on_item is not None:
                     on_item(outcome)
+                if should_stop():
+                    break  # the rest is settled as interrupted below
         finally:
             self._close(job_id)
         return self.get(tenant, job_id)
@@ -97,6 +113,9 @@ class JobService:
             self._close(job_id)
         return len(ids)
 
+    def close(self, job_id: str) -> None:
+        self._close(job_id)
+
     def _set_status(self, job_id: str, status: JobStatus) -> None:
         with session_scope(self._engine) as session:
             session.execute(update(IngestJob).where(col(IngestJob.id) == job_id).values(status=status.value))
@@ -107,8 +126,11 @@ class JobService:
                 update(IngestItem)
                 .where(col(IngestItem.job_id) == job_id, col(IngestItem.position) == outcome.position)
                 .values(
-                    status=outcome.status.value, doc_id=outcome.doc_id, version=outcome.version,
-                    chunks=outcome.chunks, error=outcome.error,
+                    status=outcome.status.value,
+                    doc_id=outcome.doc_id,
+                    version=outcome.version,
+                    chunks=outcome.chunks,
+                    error=outcome.error,
                 )
             )
 
@@ -133,3 +155,35 @@ class JobService:
                 .where(col(IngestJob.id) == job_id)
                 .values(status=final.value, finished_at=utcnow())
             )
+
+
+class JobRunner:
+    """Runs submitted jobs one at a time on a background thread of the API process."""
+
+    def __init__(self, jobs: JobService) -> None:
+        self._jobs = jobs
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-job")
+        self._stop = threading.Event()
+        self._submitted: dict[str, Future[None]] = {}
+
+    def submit(
+        self, job_id: str, tenant: TenantId, items: Sequence[Source | BadSource], labels: Sequence[str]
+    ) -> None:
+        self._submitted[job_id] = self._executor.submit(self._run, job_id, tenant, items, labels)
+
+    def _run(
+        self, job_id: str, tenant: TenantId, items: Sequence[Source | BadSource], labels: Sequence[str]
+    ) -> None:
+        try:
+            self._jobs.run(job_id, tenant, items, labels, should_stop=self._stop.is_set)
+        except Exception:
+            log.exception("ingest job %s stopped on an unexpected error", job_id)
+        finally:
+            self._submitted.pop(job_id, None)
+
+    def close(self) -> None:
+        """Finish the item in progress, settle everything else of this process's jobs as interrupted."""
+        self._stop.set()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        for job_id in list(self._submitted):
+            self._jobs.close(job_id)

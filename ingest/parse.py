@@ -172,7 +172,11 @@ def _looks_like_elements(parsed: object) -> bool:
 
 def _flatten(value: object, path: str) -> list[str]:
     if isinstance(value, dict):
-        return [line for key, item in value.items() for line in _flatten(item, f"{path}.{key}" if path else str(key))]
+        return [
+            line
+            for key, item in value.items()
+            for line in _flatten(item, f"{path}.{key}" if path else str(key))
+        ]
     if isinstance(value, list):
         return [line for i, item in enumerate(value) for line in _flatten(item, f"{path}[{i}]")]
     if value is None:

@@ -118,7 +118,9 @@ class IngestPipeline:
             digest = _source_digest(item)
             current = known.get(item.doc_id)
             if current is not None and current[0] == docs.fingerprint(digest, labels):
-                settled.append(ItemOutcome(position, item.name, ItemStatus.UNCHANGED, item.doc_id, current[1]))
+                settled.append(
+                    ItemOutcome(position, item.name, ItemStatus.UNCHANGED, item.doc_id, current[1])
+                )
             else:
                 planned.append(_Planned(position, item, digest))
         return planned, settled
@@ -153,34 +155,69 @@ class IngestPipeline:
                 continue
             plan = item.planned
             yield ItemOutcome(
-                plan.position, plan.source.name, ItemStatus.INDEXED, plan.source.doc_id, version, len(item.chunks)
+                plan.position,
+                plan.source.name,
+                ItemStatus.INDEXED,
+                plan.source.doc_id,
+                version,
+                len(item.chunks),
             )
 
-    def _write(self, tenant: TenantId, item: _Ready, vectors: list[list[float]], labels: tuple[str, ...]) -> int:
+    def _write(
+        self, tenant: TenantId, item: _Ready, vectors: list[list[float]], labels: tuple[str, ...]
+    ) -> int:
         source, document = item.planned.source, item.prepared.document
         with session_scope(self._engine) as session:
             version = docs.next_version(session, tenant, source.doc_id)
         now = utcnow()
         content_sha = sha256_hex(document.text)
         row = DocumentVersion(
-            tenant=tenant, doc_id=source.doc_id, version=version, title=item.prepared.title,
-            source_uri=source.source_uri, media_type=document.media_type, content_sha256=content_sha,
-            source_sha256=item.planned.source_sha256, text=document.text, labels=list(labels),
-            redaction_counts=document.redaction_counts, chunk_count=len(item.chunks),
-            page_count=document.page_count, ingested_at=now, source_updated_at=source.source_updated_at,
+            tenant=tenant,
+            doc_id=source.doc_id,
+            version=version,
+            title=item.prepared.title,
+            source_uri=source.source_uri,
+            media_type=document.media_type,
+            content_sha256=content_sha,
+            source_sha256=item.planned.source_sha256,
+            text=document.text,
+            labels=list(labels),
+            redaction_counts=document.redaction_counts,
+            chunk_count=len(item.chunks),
+            page_count=document.page_count,
+            ingested_at=now,
+            source_updated_at=source.source_updated_at,
         )
         records, points = [], []
         for chunk, vector in zip(item.chunks, vectors, strict=True):
             chunk_id = f"{source.doc_id}#v{version}#c{chunk.index}"
-            records.append(ChunkRecord(
-                tenant=tenant, chunk_id=chunk_id, doc_id=source.doc_id, version=version,
-                chunk_index=chunk.index, char_start=chunk.char_start, char_end=chunk.char_end, page=chunk.page,
-            ))
+            records.append(
+                ChunkRecord(
+                    tenant=tenant,
+                    chunk_id=chunk_id,
+                    doc_id=source.doc_id,
+                    version=version,
+                    chunk_index=chunk.index,
+                    char_start=chunk.char_start,
+                    char_end=chunk.char_end,
+                    page=chunk.page,
+                )
+            )
             payload = ChunkPayload(
-                chunk_id=chunk_id, doc_id=source.doc_id, version=version, chunk_index=chunk.index,
-                title=row.title, source_uri=row.source_uri, text=chunk.text, char_start=chunk.char_start,
-                char_end=chunk.char_end, page=chunk.page, labels=labels, content_sha256=content_sha,
-                ingested_at=now, source_updated_at=source.source_updated_at,
+                chunk_id=chunk_id,
+                doc_id=source.doc_id,
+                version=version,
+                chunk_index=chunk.index,
+                title=row.title,
+                source_uri=row.source_uri,
+                text=chunk.text,
+                char_start=chunk.char_start,
+                char_end=chunk.char_end,
+                page=chunk.page,
+                labels=labels,
+                content_sha256=content_sha,
+                ingested_at=now,
+                source_updated_at=source.source_updated_at,
             )
             points.append(ChunkPoint(payload, vector, self._sparse.encode_document(chunk.text)))
         self._store.upsert(tenant, points)

@@ -83,7 +83,9 @@ class PresidioRedactor:
         engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL}])
         # Load it ourselves with only NER: tagger, parser and lemmatizer are most of spaCy's time and
         # presidio needs them only to boost scores from context words, which our thresholds don't rely on.
-        nlp = spacy.load(SPACY_MODEL, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+        nlp = spacy.load(
+            SPACY_MODEL, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+        )
         engine.nlp = {"en": nlp}
         registry = RecognizerRegistry(supported_languages=["en"])
         for recognizer in (
@@ -123,7 +125,9 @@ class PresidioRedactor:
             if not found:
                 results.append(Redaction(text, {}))
                 continue
-            operators = {e: OperatorConfig("replace", {"new_value": f"<{e}>"}) for e in {r.entity_type for r in found}}
+            operators = {
+                e: OperatorConfig("replace", {"new_value": f"<{e}>"}) for e in {r.entity_type for r in found}
+            }
             anonymized = self._anonymizer.anonymize(text=text, analyzer_results=found, operators=operators)
             counts = Counter(item.entity_type for item in anonymized.items)
             results.append(Redaction(anonymized.text, dict(counts)))

@@ -29,12 +29,18 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
         "aws secret access key",
         r"(?i)(?<=aws_secret_access_key)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+=]{40}\b",
     ),
-    SecretPattern("GITHUB_TOKEN", "github token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+    SecretPattern(
+        "GITHUB_TOKEN",
+        "github token",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+    ),
     SecretPattern("SLACK_TOKEN", "slack token", r"\bxox[abprs]-[A-Za-z0-9-]{10,250}\b"),
     SecretPattern("STRIPE_KEY", "stripe key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,99}\b"),
     SecretPattern("GOOGLE_API_KEY", "google api key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
     SecretPattern("OPENAI_KEY", "openai style key", r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,200}\b"),
-    SecretPattern("JWT", "json web token", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"),
+    SecretPattern(
+        "JWT", "json web token", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"
+    ),
     SecretPattern("BEARER_TOKEN", "bearer token", r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/-]{16,}=*"),
     SecretPattern(
         "URL_PASSWORD",

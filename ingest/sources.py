@@ -75,8 +75,12 @@ def _file_source(path: Path, root: Path, doc_id: str | None) -> Source | BadSour
 def upload_source(filename: str, data: bytes, doc_id: str | None = None) -> Source:
     name = Path(filename).name or "upload"
     return Source(
-        name=name, doc_id=check_doc_id(doc_id or name), title=Path(name).stem, source_uri=f"upload:{name}",
-        data=data, filename=name,
+        name=name,
+        doc_id=check_doc_id(doc_id or name),
+        title=Path(name).stem,
+        source_uri=f"upload:{name}",
+        data=data,
+        filename=name,
     )
 
 

@@ -51,7 +51,12 @@ def sources_by_doc(session: Session, tenant: TenantId, doc_ids: Sequence[str]) -
     for start in range(0, len(doc_ids), 500):  # keep IN lists well under driver limits
         batch = list(doc_ids[start : start + 500])
         rows = session.exec(
-            select(DocumentVersion.doc_id, DocumentVersion.source_sha256, DocumentVersion.version, DocumentVersion.labels)
+            select(
+                DocumentVersion.doc_id,
+                DocumentVersion.source_sha256,
+                DocumentVersion.version,
+                DocumentVersion.labels,
+            )
             .join(
                 Document,
                 (Document.tenant == DocumentVersion.tenant)
@@ -95,7 +100,11 @@ def publish(
     now = utcnow()
     if document is None:
         document = Document(
-            tenant=tenant, doc_id=version.doc_id, current_version=version.version, created_at=now, updated_at=now
+            tenant=tenant,
+            doc_id=version.doc_id,
+            current_version=version.version,
+            created_at=now,
+            updated_at=now,
         )
     document.current_version = version.version
     document.title = version.title
@@ -141,14 +150,20 @@ def list_documents(session: Session, tenant: TenantId, *, limit: int, offset: in
 
 
 def count_documents(session: Session, tenant: TenantId) -> int:
-    return int(session.exec(select(func.count()).select_from(Document).where(Document.tenant == tenant)).one())
+    return int(
+        session.exec(select(func.count()).select_from(Document).where(Document.tenant == tenant)).one()
+    )
 
 
 def delete_document(session: Session, tenant: TenantId, doc_id: str) -> None:
     get_document(session, tenant, doc_id)
-    session.execute(delete(ChunkRecord).where(col(ChunkRecord.tenant) == tenant, col(ChunkRecord.doc_id) == doc_id))
     session.execute(
-        delete(DocumentVersion).where(col(DocumentVersion.tenant) == tenant, col(DocumentVersion.doc_id) == doc_id)
+        delete(ChunkRecord).where(col(ChunkRecord.tenant) == tenant, col(ChunkRecord.doc_id) == doc_id)
+    )
+    session.execute(
+        delete(DocumentVersion).where(
+            col(DocumentVersion.tenant) == tenant, col(DocumentVersion.doc_id) == doc_id
+        )
     )
     session.execute(delete(Document).where(col(Document.tenant) == tenant, col(Document.doc_id) == doc_id))
 

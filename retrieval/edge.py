@@ -134,7 +134,9 @@ class EdgeVectorStore:
             stages.append(qe.Prefetch(limit=candidates, query=dense, filter=flt))
         if query.sparse is not None and query.sparse.indices:
             vector = qe.SparseVector(list(query.sparse.indices), list(query.sparse.values))
-            stages.append(qe.Prefetch(limit=candidates, query=qe.Query.Nearest(vector, using=SPARSE), filter=flt))
+            stages.append(
+                qe.Prefetch(limit=candidates, query=qe.Query.Nearest(vector, using=SPARSE), filter=flt)
+            )
         if not stages:
             return []
         if len(stages) == 1:

@@ -58,7 +58,9 @@ class SearchService:
         if not request.query.strip():
             raise InvalidInputError("query must not be empty")
         if len(request.query) > MAX_QUERY_CHARS:
-            raise InvalidInputError(f"query must be at most {MAX_QUERY_CHARS} characters, got {len(request.query)}")
+            raise InvalidInputError(
+                f"query must be at most {MAX_QUERY_CHARS} characters, got {len(request.query)}"
+            )
         if not 1 <= request.k <= self._settings.max_k:
             raise InvalidInputError(f"k must be between 1 and {self._settings.max_k}, got {request.k}")
 
@@ -79,6 +81,7 @@ class SearchService:
         kept = [
             h
             for h in hits
-            if allowed.allows(h.tenant, h.payload.labels) and current.get(h.payload.doc_id) == h.payload.version
+            if allowed.allows(h.tenant, h.payload.labels)
+            and current.get(h.payload.doc_id) == h.payload.version
         ]
         return kept[: request.k]

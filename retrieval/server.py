@@ -52,7 +52,9 @@ class QdrantServerStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def connect(cls, url: str, *, api_key: str | None, dimension: int, prefix: str, timeout_s: float) -> QdrantServerStore:
+    def connect(
+        cls, url: str, *, api_key: str | None, dimension: int, prefix: str, timeout_s: float
+    ) -> QdrantServerStore:
         client = QdrantClient(url=url, api_key=api_key, timeout=int(timeout_s))
         return cls(client, dimension=dimension, prefix=prefix)
 
@@ -72,7 +74,9 @@ class QdrantServerStore:
     def _create(self, name: str) -> None:
         self._client.create_collection(
             name,
-            vectors_config={DENSE: models.VectorParams(size=self._dimension, distance=models.Distance.COSINE)},
+            vectors_config={
+                DENSE: models.VectorParams(size=self._dimension, distance=models.Distance.COSINE)
+            },
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
         )
         # qdrant-client's in-process mode ignores payload indexes and warns; servers use them.
@@ -117,7 +121,9 @@ class QdrantServerStore:
         flt = to_qdrant_filter(search_filter(tenant, allowed, query.filters))
         prefetch: list[models.Prefetch] = []
         if query.dense is not None:
-            prefetch.append(models.Prefetch(query=list(query.dense), using=DENSE, filter=flt, limit=candidates))
+            prefetch.append(
+                models.Prefetch(query=list(query.dense), using=DENSE, filter=flt, limit=candidates)
+            )
         if query.sparse is not None and query.sparse.indices:
             sparse = models.SparseVector(indices=list(query.sparse.indices), values=list(query.sparse.values))
             prefetch.append(models.Prefetch(query=sparse, using=SPARSE, filter=flt, limit=candidates))
@@ -153,7 +159,9 @@ class QdrantServerStore:
         doomed = self._client.count(name, count_filter=flt, exact=True).count
         if doomed:
             self._call(
-                lambda: self._client.delete(name, points_selector=models.FilterSelector(filter=flt), wait=True)
+                lambda: self._client.delete(
+                    name, points_selector=models.FilterSelector(filter=flt), wait=True
+                )
             )
         return doomed
 

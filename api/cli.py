@@ -1,0 +1,301 @@
+"""The ``tessera`` command line: serve, ingest, search, keys, documents, jobs, eval, demo.
+
+Every command translates its arguments into one service call; errors print one line and exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from acl import keys as api_keys
+from api import cli_eval
+from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
+from core.db import make_engine, migrate, session_scope
+from core.settings import Settings, get_settings
+from core.types import Principal, tenant_id
+from ingest.models import ItemStatus
+from ingest.sources import discover
+from retrieval.search import Mode, SearchRequest
+
+app = typer.Typer(help="Tessera: tenant-isolated retrieval with provenance.", no_args_is_help=True)
+keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
+docs_app = typer.Typer(help="Inspect and delete documents.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Inspect ingest jobs.", no_args_is_help=True)
+eval_app = typer.Typer(help="Offline evaluations.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(docs_app, name="documents")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(eval_app, name="eval")
+
+
+@app.command()
+@one_line_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="interface to bind"),
+    port: int = typer.Option(8000, help="TCP port"),
+) -> None:
+    """Run the REST API (OpenAPI at /docs, /healthz, /readyz, /metrics)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+@app.command()
+@one_line_errors
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="files, folders (recursively) and .jsonl record files"),
+    tenant: str = typer.Option(..., "--tenant", help="tenant to ingest into"),
+    labels: str = typer.Option("", help="comma-separated ACL labels for every document (default: public)"),
+    doc_id: str | None = typer.Option(None, "--doc-id", help="document id, when ingesting a single file"),
+) -> None:
+    """Ingest documents: parse, redact, chunk, embed and index them, with a progress bar."""
+    from acl.filters import normalise_labels
+
+    checked = tenant_id(tenant)
+    acl_labels = normalise_labels(labels.split(","))
+    items = list(discover(paths, doc_id=doc_id))
+    runtime = runtime_for()
+    try:
+        job_id = runtime.jobs.create(checked, "cli", items, acl_labels)
+        view = run_with_progress(runtime, job_id, checked, items, acl_labels)
+    finally:
+        runtime.close()
+    counts = view.counts()
+    failed = [i for i in view.items if i.status == ItemStatus.FAILED]
+    for item in failed:
+        err.print(f"[red]failed[/red] {item.name}: {item.error}", highlight=False, soft_wrap=True)
+    out.print(
+        f"job {job_id}: {counts['indexed']} indexed, {counts['unchanged']} unchanged, "
+        f"{counts['failed']} failed ({view.job.status})",
+        highlight=False,
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@one_line_errors
+def search(
+    query: str = typer.Argument(..., help="what to look for"),
+    tenant: str = typer.Option(..., "--tenant"),
+    k: int = typer.Option(10, "-k", "--k", help="number of hits"),
+    mode: Mode = typer.Option(Mode.HYBRID, help="hybrid, dense or bm25"),
+    roles: str = typer.Option("admin", help="search as a user with these roles (default: admin sees all)"),
+    as_json: bool = typer.Option(False, "--json", help="print hits as JSON"),
+) -> None:
+    """Search a tenant from the command line, with the same filters and re-checks as the API."""
+    from acl.filters import access_filter
+
+    principal = Principal(tenant=tenant_id(tenant), user="cli", roles=frozenset(api_keys.parse_roles(roles)))
+    runtime = runtime_for()
+    try:
+        hits = runtime.search.search(access_filter(principal), SearchRequest(query=query, k=k, mode=mode))
+    finally:
+        runtime.close()
+    if as_json:
+        rows = [_hit_json(h) for h in hits]
+        out.print_json(json.dumps(rows, default=str))
+        return
+    table = Table("score", "doc_id", "v", "chars", "page", "text")
+    for hit in hits:
+        p = hit.payload
+        snippet = p.text[:160].replace("\n", " ") + ("…" if len(p.text) > 160 else "")
+        table.add_row(
+            f"{hit.score:.3f}",
+            p.doc_id,
+            str(p.version),
+            f"{p.char_start}-{p.char_end}",
+            str(p.page or ""),
+            snippet,
+        )
+    out.print(table)
+
+
+def _hit_json(hit: Any) -> dict[str, Any]:
+    p = hit.payload
+    return {
+        "chunk_id": p.chunk_id,
+        "doc_id": p.doc_id,
+        "version": p.version,
+        "title": p.title,
+        "source_uri": p.source_uri,
+        "score": hit.score,
+        "text": p.text,
+        "char_start": p.char_start,
+        "char_end": p.char_end,
+        "page": p.page,
+        "labels": list(p.labels),
+        "ingested_at": p.ingested_at,
+        "source_updated_at": p.source_updated_at,
+        "content_sha256": p.content_sha256,
+    }
+
+
+def _db(settings: Settings | None = None) -> Any:
+    """Database only: key and job commands must work while a server owns the embedded index."""
+    engine = make_engine((settings or get_settings()).resolved_database_url)
+    migrate(engine)
+    return engine
+
+
+@keys_app.command("create")
+@one_line_errors
+def keys_create(
+    tenant: str = typer.Option(..., "--tenant"),
+    user: str = typer.Option(..., "--user"),
+    roles: str = typer.Option("", "--roles", help="comma-separated roles, e.g. admin or finance,hr"),
+) -> None:
+    """Create an API key; it is printed once and only its hash is stored."""
+    engine = _db()
+    with session_scope(engine) as session:
+        issued = api_keys.create_key(session, tenant, user, api_keys.parse_roles(roles))
+    err.print(f"key {issued.key_id} for {issued.user}@{issued.tenant} roles={','.join(issued.roles) or '-'}")
+    out.print(issued.token, highlight=False)
+
+
+@keys_app.command("list")
+@one_line_errors
+def keys_list(tenant: str = typer.Option(..., "--tenant")) -> None:
+    """List a tenant's keys (ids, users, roles; never secrets)."""
+    engine = _db()
+    with session_scope(engine) as session:
+        rows = api_keys.list_keys(session, tenant_id(tenant))
+    table = Table("id", "user", "roles", "created", "revoked")
+    for row in rows:
+        table.add_row(row.id, row.user, row.roles, str(row.created_at), str(row.revoked_at or ""))
+    out.print(table)
+
+
+@keys_app.command("revoke")
+@one_line_errors
+def keys_revoke(key_id: str, tenant: str = typer.Option(..., "--tenant")) -> None:
+    """Revoke a key; requests with it fail from now on."""
+    engine = _db()
+    with session_scope(engine) as session:
+        api_keys.revoke_key(session, tenant_id(tenant), key_id)
+    out.print(f"revoked {key_id}")
+
+
+@docs_app.command("list")
+@one_line_errors
+def documents_list(tenant: str = typer.Option(..., "--tenant"), limit: int = 100, offset: int = 0) -> None:
+    """List a tenant's documents."""
+    runtime = runtime_for()
+    try:
+        total, rows = runtime.documents.list(tenant_id(tenant), limit=limit, offset=offset)
+    finally:
+        runtime.close()
+    table = Table("doc_id", "version", "title", "source_uri", title=f"{total} documents")
+    for row in rows:
+        table.add_row(row.doc_id, str(row.current_version), row.title, row.source_uri)
+    out.print(table)
+
+
+@docs_app.command("show")
+@one_line_errors
+def documents_show(doc_id: str, tenant: str = typer.Option(..., "--tenant")) -> None:
+    """Show a document's provenance: every version with hashes, timestamps and redaction counts."""
+    runtime = runtime_for()
+    try:
+        document, versions = runtime.documents.get(tenant_id(tenant), doc_id)
+    finally:
+        runtime.close()
+    rows = [
+        {
+            "version": v.version,
+            "content_sha256": v.content_sha256,
+            "media_type": v.media_type,
+            "chunks": v.chunk_count,
+            "pages": v.page_count,
+            "labels": v.labels,
+            "redaction_counts": v.redaction_counts,
+            "ingested_at": v.ingested_at,
+            "source_updated_at": v.source_updated_at,
+        }
+        for v in versions
+    ]
+    body = {
+        "doc_id": document.doc_id,
+        "current_version": document.current_version,
+        "title": document.title,
+        "source_uri": document.source_uri,
+        "versions": rows,
+    }
+    out.print_json(json.dumps(body, default=str))
+
+
+@docs_app.command("text")
+@one_line_errors
+def documents_text(
+    doc_id: str,
+    version: int = typer.Option(..., "--version"),
+    tenant: str = typer.Option(..., "--tenant"),
+    start: int | None = typer.Option(None),
+    end: int | None = typer.Option(None),
+) -> None:
+    """Print the stored (redacted) text of a version, or a character range of it."""
+    runtime = runtime_for()
+    try:
+        text = runtime.documents.text(tenant_id(tenant), doc_id, version, start, end)
+    finally:
+        runtime.close()
+    sys.stdout.write(text.text + "\n")
+
+
+@docs_app.command("delete")
+@one_line_errors
+def documents_delete(doc_id: str, tenant: str = typer.Option(..., "--tenant")) -> None:
+    """Delete a document everywhere: index, metadata, all versions."""
+    runtime = runtime_for()
+    try:
+        removed = runtime.documents.delete(tenant_id(tenant), doc_id)
+    finally:
+        runtime.close()
+    out.print(f"deleted {doc_id} ({removed} chunks removed from the index)")
+
+
+@jobs_app.command("show")
+@one_line_errors
+def jobs_show(job_id: str, tenant: str = typer.Option(..., "--tenant")) -> None:
+    """Show an ingest job with the status of every item."""
+    from ingest.jobs import JobService
+
+    engine = _db()
+    view = JobService(engine).get(tenant_id(tenant), job_id)
+    table = Table(
+        "#",
+        "name",
+        "status",
+        "doc_id",
+        "version",
+        "chunks",
+        "error",
+        title=f"{view.job.id}: {view.job.status}",
+    )
+    for item in view.items:
+        table.add_row(
+            str(item.position),
+            item.name,
+            item.status,
+            item.doc_id or "",
+            str(item.version or ""),
+            str(item.chunks),
+            item.error or "",
+        )
+    out.print(table)
+
+
+eval_app.command("retrieval")(cli_eval.eval_retrieval)
+app.command("demo")(cli_eval.demo)
+
+
+def main() -> None:
+    app()

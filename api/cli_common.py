@@ -1,0 +1,53 @@
+"""What every CLI command shares: consoles, one-line errors, the runtime, the ingest progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.runtime import Runtime, build_runtime
+from core.errors import TesseraError
+from core.settings import Settings, get_settings
+from core.types import TenantId
+from ingest.jobs import JobView
+from ingest.pipeline import ItemOutcome
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(command: F) -> F:
+    """Typed errors become ``error: <detail>`` on stderr and exit status 1, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except TesseraError as exc:
+            err.print(f"[red]error:[/red] {exc.detail}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def runtime_for(settings: Settings | None = None, owner: str = "tessera cli") -> Runtime:
+    return build_runtime(settings or get_settings(), owner=owner)
+
+
+def run_with_progress(
+    runtime: Runtime, job_id: str, tenant: TenantId, items: list[Any], labels: tuple[str, ...]
+) -> JobView:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("ingesting", total=len(items))
+
+        def advance(outcome: ItemOutcome) -> None:
+            progress.advance(task)
+
+        return runtime.jobs.run(job_id, tenant, items, labels, on_item=advance)

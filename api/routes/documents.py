@@ -1,0 +1,84 @@
+"""Documents of the caller's tenant: list, provenance with versions, exact text ranges, delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import PrincipalDep, RuntimeDep
+from api.schemas import DocumentListOut, DocumentOut, DocumentSummaryOut, TextOut, VersionOut
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+# doc ids may contain '/', so they are ``path`` parameters; the most specific route is declared first.
+
+
+@router.get("/{doc_id:path}/versions/{version}/text", response_model=TextOut)
+def version_text(
+    doc_id: str,
+    version: int,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    start: int | None = Query(default=None, description="first character, default 0"),
+    end: int | None = Query(default=None, description="one past the last character, default the end"),
+) -> TextOut:
+    text = runtime.documents.text(principal.tenant, doc_id, version, start, end)
+    return TextOut(
+        doc_id=text.doc_id,
+        version=text.version,
+        start=text.start,
+        end=text.end,
+        text=text.text,
+        content_sha256=text.content_sha256,
+    )
+
+
+@router.get("", response_model=DocumentListOut)
+def list_documents(
+    principal: PrincipalDep, runtime: RuntimeDep, limit: int = 100, offset: int = 0
+) -> DocumentListOut:
+    total, rows = runtime.documents.list(principal.tenant, limit=limit, offset=offset)
+    return DocumentListOut(
+        total=total,
+        limit=limit,
+        offset=offset,
+        documents=[
+            DocumentSummaryOut(
+                doc_id=r.doc_id, current_version=r.current_version, title=r.title, source_uri=r.source_uri
+            )
+            for r in rows
+        ],
+    )
+
+
+@router.get("/{doc_id:path}", response_model=DocumentOut)
+def get_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> DocumentOut:
+    document, versions = runtime.documents.get(principal.tenant, doc_id)
+    return DocumentOut(
+        doc_id=document.doc_id,
+        current_version=document.current_version,
+        title=document.title,
+        source_uri=document.source_uri,
+        versions=[
+            VersionOut(
+                version=v.version,
+                title=v.title,
+                source_uri=v.source_uri,
+                media_type=v.media_type,
+                content_sha256=v.content_sha256,
+                labels=v.labels,
+                redaction_counts=v.redaction_counts,
+                chunk_count=v.chunk_count,
+                page_count=v.page_count,
+                characters=len(v.text),
+                ingested_at=v.ingested_at,
+                source_updated_at=v.source_updated_at,
+            )
+            for v in versions
+        ],
+    )
+
+
+@router.delete("/{doc_id:path}", status_code=204)
+def delete_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
+    runtime.documents.delete(principal.tenant, doc_id)
+    return Response(status_code=204)

@@ -1,0 +1,36 @@
+"""POST /v1/search — hybrid search inside the caller's tenant, filtered by what the caller may read."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from acl.filters import access_filter
+from api.deps import PrincipalDep, RuntimeDep
+from api.schemas import HitOut, SearchIn, SearchOut
+from retrieval.ports import SearchFilters
+from retrieval.search import SearchRequest
+
+router = APIRouter(prefix="/v1", tags=["search"])
+
+
+@router.post("/search", response_model=SearchOut)
+def search(body: SearchIn, principal: PrincipalDep, runtime: RuntimeDep, request: Request) -> SearchOut:
+    filters = body.filters
+    search_request = SearchRequest(
+        query=body.query,
+        k=body.k,
+        mode=body.mode,
+        filters=SearchFilters(
+            doc_ids=tuple(filters.doc_ids) if filters else (),
+            labels_any=tuple(filters.labels) if filters else (),
+        ),
+    )
+    hits = runtime.search.search(access_filter(principal), search_request)
+    trace_id: str = request.state.trace_id
+    return SearchOut(
+        trace_id=trace_id,
+        query=body.query,
+        mode=body.mode,
+        k=body.k,
+        hits=[HitOut.of(h, trace_id) for h in hits],
+    )

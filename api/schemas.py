@@ -1,0 +1,165 @@
+"""Request and response bodies of the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from retrieval.ports import Hit
+from retrieval.search import Mode
+
+
+class SearchFiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc_ids: list[str] = Field(default_factory=list, max_length=1000, description="only these documents")
+    labels: list[str] = Field(
+        default_factory=list, max_length=100, description="only chunks with any of these"
+    )
+
+
+class SearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(description="natural-language query")
+    k: int = Field(default=10, description="number of hits, 1..100")
+    mode: Mode = Field(default=Mode.HYBRID, description="hybrid (dense + BM25, fused), dense or bm25")
+    filters: SearchFiltersIn | None = None
+
+
+class HitOut(BaseModel):
+    chunk_id: str
+    doc_id: str
+    version: int
+    title: str
+    source_uri: str
+    score: float
+    text: str
+    char_start: int
+    char_end: int
+    page: int | None
+    labels: list[str]
+    ingested_at: datetime
+    source_updated_at: datetime | None
+    content_sha256: str
+    trace_id: str
+
+    @classmethod
+    def of(cls, hit: Hit, trace_id: str) -> HitOut:
+        p = hit.payload
+        return cls(
+            chunk_id=p.chunk_id,
+            doc_id=p.doc_id,
+            version=p.version,
+            title=p.title,
+            source_uri=p.source_uri,
+            score=hit.score,
+            text=p.text,
+            char_start=p.char_start,
+            char_end=p.char_end,
+            page=p.page,
+            labels=list(p.labels),
+            ingested_at=p.ingested_at,
+            source_updated_at=p.source_updated_at,
+            content_sha256=p.content_sha256,
+            trace_id=trace_id,
+        )
+
+
+class SearchOut(BaseModel):
+    trace_id: str
+    query: str
+    mode: Mode
+    k: int
+    hits: list[HitOut]
+
+
+class RecordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=512)
+    title: str = ""
+    text: str
+    metadata: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
+class RecordsJobIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[RecordIn] = Field(min_length=1)
+    labels: list[str] = Field(default_factory=list, max_length=100)
+
+
+class JobItemOut(BaseModel):
+    position: int
+    name: str
+    status: str
+    doc_id: str | None
+    version: int | None
+    chunks: int
+    error: str | None
+
+
+class JobOut(BaseModel):
+    job_id: str
+    status: str
+    total: int
+    counts: dict[str, int]
+    labels: list[str]
+    created_at: datetime
+    finished_at: datetime | None
+    items: list[JobItemOut]
+
+
+class JobAcceptedOut(BaseModel):
+    job_id: str
+    status: str
+    total: int
+    href: str
+
+
+class VersionOut(BaseModel):
+    version: int
+    title: str
+    source_uri: str
+    media_type: str
+    content_sha256: str
+    labels: list[str]
+    redaction_counts: dict[str, int]
+    chunk_count: int
+    page_count: int | None
+    characters: int
+    ingested_at: datetime
+    source_updated_at: datetime | None
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    current_version: int
+    title: str
+    source_uri: str
+    versions: list[VersionOut]
+
+
+class DocumentSummaryOut(BaseModel):
+    doc_id: str
+    current_version: int
+    title: str
+    source_uri: str
+
+
+class DocumentListOut(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    documents: list[DocumentSummaryOut]
+
+
+class TextOut(BaseModel):
+    doc_id: str
+    version: int
+    start: int
+    end: int
+    text: str
+    content_sha256: str = Field(description="SHA-256 of the whole stored (redacted) text of this version")

@@ -1,0 +1,115 @@
+"""Retrieval evaluation on a BEIR-format dataset, through the real ingest and search paths.
+
+The corpus goes into a scratch tenant (dropped afterwards unless kept); each query is searched as an
+admin of that tenant; chunk hits collapse to documents by their best rank.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import InvalidInputError
+from core.types import TenantId
+from evals.metrics import mean, ndcg_at_k, recall_at_k
+from ingest.document import Source
+from ingest.pipeline import IngestPipeline, ItemOutcome
+from ingest.sources import BadSource, read_jsonl
+from retrieval.ports import AccessFilter
+from retrieval.search import Mode, SearchRequest, SearchService
+
+
+@dataclass(frozen=True)
+class BeirDataset:
+    corpus: Path
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class ModeResult:
+    mode: Mode
+    ndcg_at_10: float
+    recall_at_100: float
+    queries: int
+    run: dict[str, list[tuple[str, float]]]
+
+
+def load(directory: Path, split: str) -> BeirDataset:
+    corpus = directory / "corpus.jsonl"
+    qrels_path = directory / "qrels" / f"{split}.tsv"
+    candidates = [directory / f"queries_{split}.jsonl", directory / "queries.jsonl"]
+    queries_path = next((p for p in candidates if p.exists()), None)
+    for required in (corpus, qrels_path):
+        if not required.exists():
+            raise InvalidInputError(f"BEIR directory lacks {required.relative_to(directory)}")
+    if queries_path is None:
+        raise InvalidInputError(f"BEIR directory lacks queries_{split}.jsonl or queries.jsonl")
+    qrels: dict[str, dict[str, int]] = {}
+    with qrels_path.open(newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+    queries = {}
+    for line in queries_path.read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            if str(record["_id"]) in qrels:
+                queries[str(record["_id"])] = str(record["text"])
+    return BeirDataset(corpus, queries, qrels)
+
+
+def scratch_tenant() -> TenantId:
+    return TenantId("eval_" + secrets.token_hex(4))
+
+
+def corpus_items(dataset: BeirDataset) -> list[Source | BadSource]:
+    return list(read_jsonl(dataset.corpus.read_bytes(), dataset.corpus.name))
+
+
+def ingest_corpus(
+    pipeline: IngestPipeline, tenant: TenantId, items: list[Source | BadSource]
+) -> Iterator[ItemOutcome]:
+    return pipeline.run(tenant, items)
+
+
+def evaluate(
+    search: SearchService,
+    tenant: TenantId,
+    dataset: BeirDataset,
+    mode: Mode,
+    *,
+    depth: int = 100,
+    on_query: Callable[[], None] | None = None,
+) -> ModeResult:
+    allowed = AccessFilter(tenant=tenant, labels=None)
+    run: dict[str, list[tuple[str, float]]] = {}
+    ndcgs: list[float] = []
+    recalls: list[float] = []
+    for query_id, text in dataset.queries.items():
+        hits = search.search(allowed, SearchRequest(query=text, k=depth, mode=mode))
+        ranked: list[tuple[str, float]] = []
+        seen: set[str] = set()
+        for hit in hits:  # chunks → documents at their best rank
+            if hit.payload.doc_id not in seen:
+                seen.add(hit.payload.doc_id)
+                ranked.append((hit.payload.doc_id, hit.score))
+        run[query_id] = ranked
+        ids = [doc for doc, _ in ranked]
+        ndcgs.append(ndcg_at_k(ids, dataset.qrels[query_id], 10))
+        recalls.append(recall_at_k(ids, dataset.qrels[query_id], 100))
+        if on_query is not None:
+            on_query()
+    return ModeResult(mode, mean(ndcgs), mean(recalls), len(ndcgs), run)
+
+
+def write_trec_run(path: Path, results: list[ModeResult]) -> None:
+    """TREC run format: ``qid Q0 docid rank score run_name``, one block per mode."""
+    with path.open("w") as handle:
+        for result in results:
+            for query_id, ranked in result.run.items():
+                for rank, (doc_id, score) in enumerate(ranked, start=1):
+                    handle.write(f"{query_id} Q0 {doc_id} {rank} {score:.6f} tessera-{result.mode.value}\n")

@@ -1,0 +1,64 @@
+"""Documents as a caller sees them: read provenance, fetch exact text ranges, delete everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from core.db import session_scope
+from core.errors import InvalidInputError
+from core.types import TenantId
+from provenance import store as docs
+from provenance.models import Document, DocumentVersion
+from retrieval.ports import VectorStore
+
+
+@dataclass(frozen=True)
+class TextRange:
+    doc_id: str
+    version: int
+    start: int
+    end: int
+    text: str
+    content_sha256: str
+
+
+class DocumentService:
+    def __init__(self, engine: Engine, store: VectorStore) -> None:
+        self._engine = engine
+        self._store = store
+
+    def get(self, tenant: TenantId, doc_id: str) -> tuple[Document, list[DocumentVersion]]:
+        with session_scope(self._engine) as session:
+            return docs.get_document(session, tenant, doc_id), docs.list_versions(session, tenant, doc_id)
+
+    def list(self, tenant: TenantId, *, limit: int, offset: int) -> tuple[int, list[docs.DocumentSummary]]:
+        if not 1 <= limit <= 1000:
+            raise InvalidInputError(f"limit must be between 1 and 1000, got {limit}")
+        if offset < 0:
+            raise InvalidInputError(f"offset must be >= 0, got {offset}")
+        with session_scope(self._engine) as session:
+            return docs.count_documents(session, tenant), docs.list_documents(
+                session, tenant, limit=limit, offset=offset
+            )
+
+    def text(
+        self, tenant: TenantId, doc_id: str, version: int, start: int | None, end: int | None
+    ) -> TextRange:
+        with session_scope(self._engine) as session:
+            row = docs.get_version(session, tenant, doc_id, version)
+        length = len(row.text)
+        first = 0 if start is None else start
+        last = length if end is None else end
+        if not 0 <= first <= length:
+            raise InvalidInputError(f"start must be between 0 and {length}, got {first}")
+        if not first <= last <= length:
+            raise InvalidInputError(f"end must be between start ({first}) and {length}, got {last}")
+        return TextRange(doc_id, version, first, last, row.text[first:last], row.content_sha256)
+
+    def delete(self, tenant: TenantId, doc_id: str) -> int:
+        """Forget the document in the database first (searches stop returning it at once), then the engine."""
+        with session_scope(self._engine) as session:
+            docs.delete_document(session, tenant, doc_id)
+        return self._store.delete_document(tenant, doc_id)
