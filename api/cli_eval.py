@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from acl import keys as api_keys
 from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
@@ -49,11 +50,8 @@ def eval_retrieval(
         with Progress(*columns, console=err) as progress:
             for m in modes:
                 task = progress.add_task(f"searching ({m.value})", total=len(dataset.queries))
-                results.append(
-                    beir.evaluate(
-                        runtime.search, tenant, dataset, m, on_query=lambda t=task: progress.advance(t)
-                    )
-                )
+                advance = _advancer(progress, task)
+                results.append(beir.evaluate(runtime.search, tenant, dataset, m, on_query=advance))
         if not keep:
             runtime.store.drop_tenant(tenant)
             with session_scope(runtime.engine) as session:
@@ -79,8 +77,13 @@ def eval_retrieval(
         return
     for r in results:
         out.print(
-            f"{r.mode.value:>6}  nDCG@10 {r.ndcg_at_10:.4f}  Recall@100 {r.recall_at_100:.4f}  ({r.queries} queries)"
+            f"{r.mode.value:>6}  nDCG@10 {r.ndcg_at_10:.4f}  "
+            f"Recall@100 {r.recall_at_100:.4f}  ({r.queries} queries)"
         )
+
+
+def _advancer(progress: Progress, task: TaskID) -> Callable[[], None]:
+    return lambda: progress.advance(task)
 
 
 @one_line_errors
@@ -103,7 +106,8 @@ def demo(
         runtime.close()
     counts = view.counts()
     out.print(
-        f"example corpus: {counts['indexed']} indexed, {counts['unchanged']} unchanged, {counts['failed']} failed"
+        f"example corpus: {counts['indexed']} indexed, {counts['unchanged']} unchanged, "
+        f"{counts['failed']} failed"
     )
     out.print(f"admin key for tenant {checked!r} (shown once):\n  {issued.token}", highlight=False)
     out.print(

@@ -55,6 +55,32 @@ def _offline_tldextract() -> None:
     tld.TLD_EXTRACTOR = tld.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
+_SECRET_ENTITIES = frozenset(p.entity for p in SECRET_PATTERNS)
+
+
+def _priority(entity: str) -> int:
+    """Secrets beat pattern-matched PII, which beats names guessed by the NER model."""
+    if entity in _SECRET_ENTITIES:
+        return 2
+    return 0 if entity == "PERSON" else 1
+
+
+def resolve_overlaps(found: list[Any]) -> list[Any]:
+    """Keep non-overlapping spans, the most trusted first; a loose PERSON span must not swallow a key."""
+    ranked = sorted(found, key=lambda r: (-_priority(r.entity_type), -r.score, -(r.end - r.start), r.start))
+    kept: list[Any] = []
+    for candidate in ranked:
+        if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):
+            kept.append(candidate)
+    return sorted(kept, key=lambda r: r.start)
+
+
+def _lower_as_lemma(doc: Any) -> Any:
+    for token in doc:
+        token.lemma_ = token.lower_
+    return doc
+
+
 class PresidioRedactor:
     def __init__(self, *, batch_size: int = 32, min_score: float = 0.4) -> None:
         enforce_offline()
@@ -64,7 +90,7 @@ class PresidioRedactor:
         self._analyzer = self._build_analyzer()
         from presidio_anonymizer import AnonymizerEngine
 
-        self._anonymizer = AnonymizerEngine()
+        self._anonymizer = AnonymizerEngine()  # type: ignore[no-untyped-call]
 
     def _build_analyzer(self) -> Any:
         import spacy
@@ -86,7 +112,7 @@ class PresidioRedactor:
         nlp = spacy.load(
             SPACY_MODEL, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
         )
-        engine.nlp = {"en": nlp}
+        engine.nlp = {"en": nlp}  # type: ignore[assignment]  # presidio types it as None until load()
         registry = RecognizerRegistry(supported_languages=["en"])
         for recognizer in (
             EmailRecognizer(),
@@ -122,6 +148,7 @@ class PresidioRedactor:
                 nlp_artifacts=nlp_artifacts,
                 score_threshold=self._min_score,
             )
+            found = resolve_overlaps(found)
             if not found:
                 results.append(Redaction(text, {}))
                 continue

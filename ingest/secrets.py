@@ -21,7 +21,8 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
         "PRIVATE_KEY",
         "pem private key",
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+        r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
     ),
     SecretPattern("AWS_ACCESS_KEY", "aws access key id", r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA)[0-9A-Z]{16}\b"),
     SecretPattern(

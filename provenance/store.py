@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func
+from sqlalchemy import and_, delete, func
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
@@ -59,9 +59,11 @@ def sources_by_doc(session: Session, tenant: TenantId, doc_ids: Sequence[str]) -
             )
             .join(
                 Document,
-                (Document.tenant == DocumentVersion.tenant)
-                & (Document.doc_id == DocumentVersion.doc_id)
-                & (Document.current_version == DocumentVersion.version),
+                and_(
+                    col(Document.tenant) == col(DocumentVersion.tenant),
+                    col(Document.doc_id) == col(DocumentVersion.doc_id),
+                    col(Document.current_version) == col(DocumentVersion.version),
+                ),
             )
             .where(DocumentVersion.tenant == tenant, col(DocumentVersion.doc_id).in_(batch))
         ).all()

@@ -143,7 +143,11 @@ class EdgeVectorStore:
             request = qe.QueryRequest(limit=k, query=stages[0].query, filter=flt, with_payload=True)
         else:
             request = qe.QueryRequest(
-                limit=k, prefetches=stages, query=qe.Fusion.Rrf(k=60), filter=flt, with_payload=True
+                limit=k,
+                prefetches=stages,
+                query=qe.Fusion.Rrf(k=60),  # type: ignore[arg-type]  # stub lists Fusion, not its Rrf
+                filter=flt,
+                with_payload=True,
             )
         hits = []
         for point in held.shard.query(request):

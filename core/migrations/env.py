@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from core.db import normalise_url
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, render_as_batch=True)  # batch mode lets SQLite alter tables
     with context.begin_transaction():
         context.run_migrations()
