@@ -10,6 +10,9 @@ _OFFLINE_ENV = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "SCARF_NO_ANALYTICS": "true",
     "DO_NOT_TRACK": "true",
+    "UNSTRUCTURED_DISABLE_NOTICE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
     # Tokenizers forks threads; with our own process pool that deadlocks, so keep it single-threaded.
     "TOKENIZERS_PARALLELISM": "false",
 }

@@ -15,6 +15,9 @@ from core.errors import InvalidInputError, UnsupportedMediaError
 from core.offline import enforce_offline
 from ingest.document import Segment, Source
 
+# Declared rather than detected: detection is slow and logs a warning per element.
+LANGUAGES = ["eng"]
+
 MEDIA_TYPES: dict[str, str] = {
     ".txt": "text/plain",
     ".text": "text/plain",
@@ -97,55 +100,57 @@ def _reject_encrypted_pdf(data: bytes) -> None:
 def _text(data: bytes, _name: str) -> list[Any]:
     from unstructured.partition.text import partition_text
 
-    return list(partition_text(text=_decode(data)))
+    return list(partition_text(text=_decode(data), languages=LANGUAGES))
 
 
 def _markdown(data: bytes, _name: str) -> list[Any]:
     from unstructured.partition.md import partition_md
 
-    return list(partition_md(text=_decode(data)))
+    return list(partition_md(text=_decode(data), languages=LANGUAGES))
 
 
 def _html(data: bytes, _name: str) -> list[Any]:
     from unstructured.partition.html import partition_html
 
-    return list(partition_html(text=_decode(data)))
+    return list(partition_html(text=_decode(data), languages=LANGUAGES))
 
 
 def _pdf(data: bytes, name: str) -> list[Any]:
     from unstructured.partition.pdf import partition_pdf
 
-    return list(partition_pdf(file=io.BytesIO(data), strategy="fast", metadata_filename=name))
+    return list(
+        partition_pdf(file=io.BytesIO(data), strategy="fast", metadata_filename=name, languages=LANGUAGES)
+    )
 
 
 def _docx(data: bytes, name: str) -> list[Any]:
     from unstructured.partition.docx import partition_docx
 
-    return list(partition_docx(file=io.BytesIO(data), metadata_filename=name))
+    return list(partition_docx(file=io.BytesIO(data), metadata_filename=name, languages=LANGUAGES))
 
 
 def _pptx(data: bytes, name: str) -> list[Any]:
     from unstructured.partition.pptx import partition_pptx
 
-    return list(partition_pptx(file=io.BytesIO(data), metadata_filename=name))
+    return list(partition_pptx(file=io.BytesIO(data), metadata_filename=name, languages=LANGUAGES))
 
 
 def _xlsx(data: bytes, name: str) -> list[Any]:
     from unstructured.partition.xlsx import partition_xlsx
 
-    return list(partition_xlsx(file=io.BytesIO(data), metadata_filename=name))
+    return list(partition_xlsx(file=io.BytesIO(data), metadata_filename=name, languages=LANGUAGES))
 
 
 def _csv(data: bytes, name: str) -> list[Any]:
     from unstructured.partition.csv import partition_csv
 
-    return list(partition_csv(file=io.BytesIO(data), metadata_filename=name))
+    return list(partition_csv(file=io.BytesIO(data), metadata_filename=name, languages=LANGUAGES))
 
 
 def _email(data: bytes, name: str) -> list[Any]:
     from unstructured.partition.email import partition_email
 
-    return list(partition_email(file=io.BytesIO(data), metadata_filename=name))
+    return list(partition_email(file=io.BytesIO(data), metadata_filename=name, languages=LANGUAGES))
 
 
 def _json(data: bytes, name: str) -> list[Any]:

@@ -21,6 +21,9 @@ class SentenceTransformerEmbedder:
     def __init__(self, model_path: str | None = None, *, batch_size: int = 32, device: str = "cpu") -> None:
         enforce_offline()
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would interleave with ours
 
         self.model_path = model_path or default_model_path()
         self._model: Any = SentenceTransformer(self.model_path, device=device)

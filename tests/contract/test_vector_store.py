@@ -1,0 +1,172 @@
+"""The VectorStore contract, run against every real adapter.
+
+Embedded engine (qdrant-edge) always; Qdrant server adapter on qdrant-client's in-process mode always,
+and on a real server when ``TESSERA_QDRANT__URL`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from qdrant_client import QdrantClient
+
+from core.errors import ConflictError
+from core.types import TenantId
+from retrieval.bm25 import QdrantBm25Encoder
+from retrieval.edge import EdgeVectorStore
+from retrieval.ports import AccessFilter, ChunkPayload, ChunkPoint, Query, SearchFilters, VectorStore
+from retrieval.server import QdrantServerStore
+from tests.support.fakes import FakeEmbedder
+
+DIM = 32
+A, B = TenantId("tenant-a"), TenantId("tenant-b")
+embedder = FakeEmbedder(DIM)
+bm25 = QdrantBm25Encoder()
+
+SERVER_URL = os.environ.get("TESSERA_QDRANT__URL")
+ADAPTERS = ["edge", "server-memory"] + (["server-real"] if SERVER_URL else [])
+
+
+@pytest.fixture(params=ADAPTERS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
+    adapter: VectorStore
+    if request.param == "edge":
+        adapter = EdgeVectorStore(tmp_path / "shards", dimension=DIM)
+    elif request.param == "server-memory":
+        adapter = QdrantServerStore(QdrantClient(":memory:"), dimension=DIM)
+    else:
+        prefix = f"contract_{secrets.token_hex(3)}"
+        adapter = QdrantServerStore.connect(SERVER_URL or "", api_key=None, dimension=DIM, prefix=prefix, timeout_s=10)
+    yield adapter
+    for tenant in (A, B):
+        adapter.drop_tenant(tenant)
+    adapter.close()
+
+
+def point(doc_id: str, text: str, *, version: int = 1, index: int = 0, labels: tuple[str, ...] = ("public",)) -> ChunkPoint:
+    payload = ChunkPayload(
+        chunk_id=f"{doc_id}#v{version}#c{index}", doc_id=doc_id, version=version, chunk_index=index, title=doc_id,
+        source_uri=f"test:{doc_id}", text=text, char_start=0, char_end=len(text), page=None, labels=labels,
+        content_sha256="0" * 64, ingested_at=datetime(2026, 11, 27, tzinfo=UTC), source_updated_at=None,
+    )
+    return ChunkPoint(payload, embedder.embed_query(text), bm25.encode_document(text))
+
+
+def query(text: str, **filters: tuple[str, ...]) -> Query:
+    return Query(dense=embedder.embed_query(text), sparse=bm25.encode_query(text), filters=SearchFilters(**filters))
+
+
+def everyone(tenant: TenantId) -> AccessFilter:
+    return AccessFilter(tenant, None)
+
+
+def test_round_trip_keeps_every_provenance_field(store: VectorStore) -> None:
+    original = point("doc-1", "the quick brown fox jumps")
+    store.upsert(A, [original])
+    [hit] = store.search(A, query("quick brown fox"), allowed=everyone(A), k=5, candidates=10)
+    assert hit.payload == original.payload
+    assert hit.tenant == A
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
+def test_best_match_ranks_first_in_every_mode(store: VectorStore, mode: str) -> None:
+    store.upsert(A, [point("cats", "cats purr and chase mice"), point("rockets", "rockets burn liquid oxygen fuel")])
+    full = query("liquid oxygen rockets")
+    q = Query(dense=full.dense if mode != "sparse" else None, sparse=full.sparse if mode != "dense" else None)
+    hits = store.search(A, q, allowed=everyone(A), k=2, candidates=10)
+    assert hits[0].payload.doc_id == "rockets"
+
+
+def test_tenant_b_never_sees_tenant_a(store: VectorStore) -> None:
+    store.upsert(A, [point("secret-plan", "merger with globex next quarter")])
+    store.upsert(B, [point("lunch", "the cafeteria serves soup")])
+    hits = store.search(B, query("merger with globex"), allowed=everyone(B), k=10, candidates=10)
+    assert all(h.tenant == B for h in hits)
+    assert "secret-plan" not in {h.payload.doc_id for h in hits}
+    assert store.count(B, "secret-plan") == 0
+
+
+def test_access_filter_for_another_tenant_is_refused(store: VectorStore) -> None:
+    store.upsert(A, [point("doc", "text")])
+    with pytest.raises(PermissionError):
+        store.search(A, query("text"), allowed=everyone(B), k=1, candidates=1)
+
+
+def test_labels_filter_hides_chunks_the_principal_may_not_read(store: VectorStore) -> None:
+    store.upsert(A, [point("pay", "salary bands for engineers", labels=("hr",)), point("wiki", "salary FAQ public")])
+    allowed = AccessFilter(A, frozenset({"public"}))
+    hits = store.search(A, query("salary"), allowed=allowed, k=10, candidates=10)
+    assert {h.payload.doc_id for h in hits} == {"wiki"}
+
+
+def test_caller_filters_narrow_but_never_widen(store: VectorStore) -> None:
+    store.upsert(A, [point("one", "alpha beta"), point("two", "alpha gamma", labels=("hr",))])
+    only_public = AccessFilter(A, frozenset({"public"}))
+    hits = store.search(A, query("alpha", labels_any=("hr",)), allowed=only_public, k=10, candidates=10)
+    assert hits == []
+    hits = store.search(A, query("alpha", doc_ids=("two",)), allowed=everyone(A), k=10, candidates=10)
+    assert [h.payload.doc_id for h in hits] == ["two"]
+
+
+def test_delete_document_except_version_keeps_only_that_version(store: VectorStore) -> None:
+    store.upsert(A, [point("d", "old text", version=1), point("d", "new text", version=2), point("e", "other")])
+    assert store.delete_document(A, "d", except_version=2) == 1
+    assert store.count(A, "d") == 1
+    assert store.delete_version(A, "d", 2) == 1
+    assert store.count(A, "d") == 0
+    assert store.count(A) == 1
+
+
+def test_unknown_tenant_is_empty_not_an_error(store: VectorStore) -> None:
+    assert store.search(TenantId("nobody"), query("x"), allowed=everyone(TenantId("nobody")), k=3, candidates=3) == []
+    assert store.count(TenantId("nobody")) == 0
+    assert store.delete_document(TenantId("nobody"), "x") == 0
+
+
+def test_upsert_of_the_same_chunk_replaces_it(store: VectorStore) -> None:
+    store.upsert(A, [point("d", "first")])
+    store.upsert(A, [point("d", "second")])
+    assert store.count(A, "d") == 1
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    docs_a=st.lists(st.sampled_from(["apple pie", "apple tart", "pear cake", "plum jam"]), min_size=1, max_size=4),
+    words=st.sampled_from(["apple", "pear", "plum", "cake"]),
+)
+def test_isolation_holds_for_any_content(store: VectorStore, docs_a: list[str], words: str) -> None:
+    """Whatever A stores and whatever B asks, B's results hold only B's points."""
+    store.upsert(A, [point(f"a{i}", text) for i, text in enumerate(docs_a)])
+    store.upsert(B, [point("b0", "unrelated words entirely")])
+    hits = store.search(B, query(words), allowed=everyone(B), k=10, candidates=20)
+    assert {h.payload.doc_id for h in hits} <= {"b0"}
+    assert all(h.tenant == B for h in hits)
+
+
+def test_embedded_index_has_one_owner(tmp_path: Path) -> None:
+    first = EdgeVectorStore(tmp_path / "shards", dimension=DIM, owner="first owner")
+    try:
+        with pytest.raises(ConflictError, match="first owner"):
+            EdgeVectorStore(tmp_path / "shards", dimension=DIM)
+    finally:
+        first.close()
+    EdgeVectorStore(tmp_path / "shards", dimension=DIM).close()  # free again once closed
+
+
+def test_embedded_index_survives_a_restart(tmp_path: Path) -> None:
+    first = EdgeVectorStore(tmp_path / "shards", dimension=DIM)
+    first.upsert(A, [point("kept", "persistent words")])
+    first.close()
+    second = EdgeVectorStore(tmp_path / "shards", dimension=DIM)
+    try:
+        hits = second.search(A, query("persistent words"), allowed=everyone(A), k=1, candidates=5)
+        assert [h.payload.doc_id for h in hits] == ["kept"]
+    finally:
+        second.close()
