@@ -94,14 +94,22 @@ class Chunker:
         return units
 
     def _split_long(self, text: str, start: int, end: int, page: int | None) -> list[_Unit]:
-        offsets = self._counter.offsets(text[start:end])
-        step = self._max - self._overlap
+        """Cut an over-long unit into token windows that end between words where possible.
+
+        Cutting inside a word would let the tokenizer split the fragment differently and exceed the budget.
+        """
+        piece = text[start:end]
+        offsets = self._counter.offsets(piece)
         pieces: list[_Unit] = []
-        for first in range(0, len(offsets), step):
-            window = offsets[first : first + self._max]
-            pieces.append(_Unit(start + window[0][0], start + window[-1][1], page, len(window)))
-            if first + self._max >= len(offsets):
+        first = 0
+        while first < len(offsets):
+            last = min(first + self._max, len(offsets))  # exclusive
+            if last < len(offsets):
+                last = _word_boundary(piece, offsets, first, last)
+            pieces.append(_Unit(start + offsets[first][0], start + offsets[last - 1][1], page, last - first))
+            if last >= len(offsets):
                 break
+            first = max(first + 1, last - self._overlap)
         return pieces
 
     def _pack(self, units: list[_Unit]) -> list[list[_Unit]]:
@@ -131,6 +139,14 @@ class Chunker:
             carried.insert(0, unit)
             budget -= unit.tokens
         return carried
+
+
+def _word_boundary(text: str, offsets: list[tuple[int, int]], first: int, last: int) -> int:
+    """The latest window end in the back half of ``[first, last)`` that falls between two words."""
+    for candidate in range(last, first + (last - first) // 2, -1):
+        if offsets[candidate][0] > offsets[candidate - 1][1]:  # a gap (whitespace) before the next token
+            return candidate
+    return last
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
