@@ -28,8 +28,10 @@ def prepare(source: Source, redactor: Redactor) -> Prepared:
     segments, media_type = partition(source)
     redactions = redactor.redact([source.title, *(s.text for s in segments)])
     title, bodies = redactions[0], redactions[1:]
+    # A record's title is also its first segment: count what was found in it once.
+    title_is_segment = any(s.text == source.title.strip() for s in segments)
     counts: dict[str, int] = {}
-    for redaction in redactions:
+    for redaction in bodies if title_is_segment else redactions:
         for entity, n in redaction.counts.items():
             counts[entity] = counts.get(entity, 0) + n
     redacted = [

@@ -33,7 +33,9 @@ def postgres_server_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
     except Exception as exc:  # no server here: say so in the skip reason
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); set TESSERA_TEST_POSTGRES_URL")
+        pytest.skip(
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); set TESSERA_TEST_POSTGRES_URL"
+        )
     name = f"tessera_test_{secrets.token_hex(4)}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -55,9 +57,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     # Each test gets its own schema-free database state by truncating what earlier tests wrote.
     engine = sa.create_engine(base)
     with engine.begin() as connection:
-        tables = connection.execute(
-            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
-        ).scalars().all()
+        tables = (
+            connection.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
         if tables:
             connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
     engine.dispose()
@@ -80,10 +88,10 @@ def make_runtime(tmp_path: Path) -> Iterator[RuntimeFactory]:
         data_dir: Path | None = None,
         **overrides: object,
     ) -> Runtime:
+        overrides.setdefault("ingest", IngestSettings(redaction_workers=0))
         settings = Settings(
             data_dir=data_dir or tmp_path / "data",
             database_url=database_url,
-            ingest=IngestSettings(redaction_workers=0),
             **overrides,  # type: ignore[arg-type]
         )
         chosen_embedder = embedder or FakeEmbedder()

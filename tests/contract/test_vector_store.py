@@ -43,24 +43,41 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStor
         adapter = QdrantServerStore(QdrantClient(":memory:"), dimension=DIM)
     else:
         prefix = f"contract_{secrets.token_hex(3)}"
-        adapter = QdrantServerStore.connect(SERVER_URL or "", api_key=None, dimension=DIM, prefix=prefix, timeout_s=10)
+        adapter = QdrantServerStore.connect(
+            SERVER_URL or "", api_key=None, dimension=DIM, prefix=prefix, timeout_s=10
+        )
     yield adapter
     for tenant in (A, B):
         adapter.drop_tenant(tenant)
     adapter.close()
 
 
-def point(doc_id: str, text: str, *, version: int = 1, index: int = 0, labels: tuple[str, ...] = ("public",)) -> ChunkPoint:
+def point(
+    doc_id: str, text: str, *, version: int = 1, index: int = 0, labels: tuple[str, ...] = ("public",)
+) -> ChunkPoint:
     payload = ChunkPayload(
-        chunk_id=f"{doc_id}#v{version}#c{index}", doc_id=doc_id, version=version, chunk_index=index, title=doc_id,
-        source_uri=f"test:{doc_id}", text=text, char_start=0, char_end=len(text), page=None, labels=labels,
-        content_sha256="0" * 64, ingested_at=datetime(2026, 11, 27, tzinfo=UTC), source_updated_at=None,
+        chunk_id=f"{doc_id}#v{version}#c{index}",
+        doc_id=doc_id,
+        version=version,
+        chunk_index=index,
+        title=doc_id,
+        source_uri=f"test:{doc_id}",
+        text=text,
+        char_start=0,
+        char_end=len(text),
+        page=None,
+        labels=labels,
+        content_sha256="0" * 64,
+        ingested_at=datetime(2026, 11, 27, tzinfo=UTC),
+        source_updated_at=None,
     )
     return ChunkPoint(payload, embedder.embed_query(text), bm25.encode_document(text))
 
 
 def query(text: str, **filters: tuple[str, ...]) -> Query:
-    return Query(dense=embedder.embed_query(text), sparse=bm25.encode_query(text), filters=SearchFilters(**filters))
+    return Query(
+        dense=embedder.embed_query(text), sparse=bm25.encode_query(text), filters=SearchFilters(**filters)
+    )
 
 
 def everyone(tenant: TenantId) -> AccessFilter:
@@ -77,7 +94,9 @@ def test_round_trip_keeps_every_provenance_field(store: VectorStore) -> None:
 
 @pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
 def test_best_match_ranks_first_in_every_mode(store: VectorStore, mode: str) -> None:
-    store.upsert(A, [point("cats", "cats purr and chase mice"), point("rockets", "rockets burn liquid oxygen fuel")])
+    store.upsert(
+        A, [point("cats", "cats purr and chase mice"), point("rockets", "rockets burn liquid oxygen fuel")]
+    )
     full = query("liquid oxygen rockets")
     q = Query(dense=full.dense if mode != "sparse" else None, sparse=full.sparse if mode != "dense" else None)
     hits = store.search(A, q, allowed=everyone(A), k=2, candidates=10)
@@ -100,7 +119,9 @@ def test_access_filter_for_another_tenant_is_refused(store: VectorStore) -> None
 
 
 def test_labels_filter_hides_chunks_the_principal_may_not_read(store: VectorStore) -> None:
-    store.upsert(A, [point("pay", "salary bands for engineers", labels=("hr",)), point("wiki", "salary FAQ public")])
+    store.upsert(
+        A, [point("pay", "salary bands for engineers", labels=("hr",)), point("wiki", "salary FAQ public")]
+    )
     allowed = AccessFilter(A, frozenset({"public"}))
     hits = store.search(A, query("salary"), allowed=allowed, k=10, candidates=10)
     assert {h.payload.doc_id for h in hits} == {"wiki"}
@@ -116,7 +137,9 @@ def test_caller_filters_narrow_but_never_widen(store: VectorStore) -> None:
 
 
 def test_delete_document_except_version_keeps_only_that_version(store: VectorStore) -> None:
-    store.upsert(A, [point("d", "old text", version=1), point("d", "new text", version=2), point("e", "other")])
+    store.upsert(
+        A, [point("d", "old text", version=1), point("d", "new text", version=2), point("e", "other")]
+    )
     assert store.delete_document(A, "d", except_version=2) == 1
     assert store.count(A, "d") == 1
     assert store.delete_version(A, "d", 2) == 1
@@ -125,7 +148,10 @@ def test_delete_document_except_version_keeps_only_that_version(store: VectorSto
 
 
 def test_unknown_tenant_is_empty_not_an_error(store: VectorStore) -> None:
-    assert store.search(TenantId("nobody"), query("x"), allowed=everyone(TenantId("nobody")), k=3, candidates=3) == []
+    assert (
+        store.search(TenantId("nobody"), query("x"), allowed=everyone(TenantId("nobody")), k=3, candidates=3)
+        == []
+    )
     assert store.count(TenantId("nobody")) == 0
     assert store.delete_document(TenantId("nobody"), "x") == 0
 
@@ -138,7 +164,9 @@ def test_upsert_of_the_same_chunk_replaces_it(store: VectorStore) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    docs_a=st.lists(st.sampled_from(["apple pie", "apple tart", "pear cake", "plum jam"]), min_size=1, max_size=4),
+    docs_a=st.lists(
+        st.sampled_from(["apple pie", "apple tart", "pear cake", "plum jam"]), min_size=1, max_size=4
+    ),
     words=st.sampled_from(["apple", "pear", "plum", "cake"]),
 )
 def test_isolation_holds_for_any_content(store: VectorStore, docs_a: list[str], words: str) -> None:

@@ -17,14 +17,18 @@ sentences = st.lists(st.text(alphabet="abcdefghij .!?\n", min_size=1, max_size=8
 def documents(draw: st.DrawFn) -> list[Segment]:
     count = draw(st.integers(min_value=1, max_value=6))
     return [
-        Segment(text=" ".join(draw(sentences)), kind="NarrativeText", page=draw(st.sampled_from([None, 1, 2])))
+        Segment(
+            text=" ".join(draw(sentences)), kind="NarrativeText", page=draw(st.sampled_from([None, 1, 2]))
+        )
         for _ in range(count)
     ]
 
 
 @settings(max_examples=200, deadline=None)
 @given(segments=documents(), max_tokens=st.integers(8, 40), overlap=st.integers(0, 7))
-def test_chunks_are_exact_slices_of_the_stored_text(segments: list[Segment], max_tokens: int, overlap: int) -> None:
+def test_chunks_are_exact_slices_of_the_stored_text(
+    segments: list[Segment], max_tokens: int, overlap: int
+) -> None:
     document = join_segments(segments, "text/plain", {})
     chunks = Chunker(WordCounter(), max_tokens=max_tokens, overlap_tokens=overlap).chunk(document)
     for chunk in chunks:
@@ -57,7 +61,10 @@ def test_chunks_respect_the_token_budget(segments: list[Segment], max_tokens: in
 
 
 def test_chunks_never_span_two_pages() -> None:
-    segments = [Segment("page one text. more words here.", "NarrativeText", 1), Segment("page two.", "Title", 2)]
+    segments = [
+        Segment("page one text. more words here.", "NarrativeText", 1),
+        Segment("page two.", "Title", 2),
+    ]
     chunks = Chunker(WordCounter(), max_tokens=100, overlap_tokens=10).chunk(join_segments(segments, "x", {}))
     assert [(c.page, c.text) for c in chunks] == [(1, "page one text. more words here."), (2, "page two.")]
 
@@ -83,7 +90,9 @@ def test_real_tokenizer_keeps_chunks_within_the_model_window() -> None:
     counter = HuggingFaceTokenCounter(default_model_path())
     text = ("Pneumococcal vaccination reduces invasive disease in adults over sixty-five. " * 40).strip()
     long_sentence = "x" + " antidisestablishmentarianism" * 400
-    document = join_segments([Segment(text, "NarrativeText"), Segment(long_sentence, "NarrativeText")], "x", {})
+    document = join_segments(
+        [Segment(text, "NarrativeText"), Segment(long_sentence, "NarrativeText")], "x", {}
+    )
     chunks = Chunker(counter, max_tokens=200, overlap_tokens=40).chunk(document)
     assert len(chunks) > 3
     assert max(counter.count([c.text for c in chunks])) <= 200

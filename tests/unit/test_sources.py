@@ -45,7 +45,9 @@ def test_missing_path_fails_its_own_item(tmp_path: Path) -> None:
 
 def test_jsonl_bad_lines_fail_alone() -> None:
     lines = [
-        json.dumps({"id": "1", "title": "t", "text": "good", "metadata": {"updated_at": "2026-01-02T03:04:05"}}),
+        json.dumps(
+            {"id": "1", "title": "t", "text": "good", "metadata": {"updated_at": "2026-01-02T03:04:05"}}
+        ),
         "{not json",
         json.dumps({"title": "no id", "text": "x"}),
         json.dumps({"id": "4", "text": 5}),

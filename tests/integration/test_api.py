@@ -1,0 +1,300 @@
+"""The REST API end to end through TestClient, on SQLite and PostgreSQL, with fake models."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from acl.keys import create_key
+from api.app import create_app
+from api.runtime import Runtime
+from core.db import session_scope
+from tests.conftest import RuntimeFactory
+from tests.support.pdf import make_pdf
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def runtime(make_runtime: RuntimeFactory, database_url: str) -> Runtime:
+    return make_runtime(database_url=database_url)
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=runtime)) as test_client:
+        yield test_client
+
+
+def key(
+    runtime: Runtime, tenant: str = "acme", roles: tuple[str, ...] = ("admin",), user: str = "ann"
+) -> dict[str, str]:
+    with session_scope(runtime.engine) as session:
+        issued = create_key(session, tenant, user, roles)
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
+def wait_for(client: TestClient, job_href: str, headers: dict[str, str]) -> dict[str, Any]:
+    for _ in range(200):
+        body: dict[str, Any] = client.get(job_href, headers=headers).json()
+        if body["status"] not in ("queued", "running"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"job did not finish: {body}")
+
+
+def ingest_records(
+    client: TestClient, headers: dict[str, str], records: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
+    response = client.post("/v1/ingest/jobs", json={"records": records, **extra}, headers=headers)
+    assert response.status_code == 202, response.text
+    return wait_for(client, response.json()["href"], headers)
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json()["status"] == "ready"
+    assert "tessera_http_requests_total" in client.get("/metrics").text
+    assert client.get("/openapi.json").json()["info"]["title"] == "Tessera"
+
+
+def test_requests_without_a_valid_key_get_problem_json(client: TestClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer tsk_nope"}, {"Authorization": "Basic abc"}):
+        response = client.post("/v1/search", json={"query": "x"}, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["status"] == 401
+
+
+def test_multipart_job_with_good_and_bad_files(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    files = [
+        ("files", ("guide.md", b"# Guide\n\nThe reactor is cooled by liquid sodium.", "text/markdown")),
+        (
+            "files",
+            (
+                "scan.pdf",
+                make_pdf([["Page one about turbines."], ["Page two about generators."]]),
+                "application/pdf",
+            ),
+        ),
+        ("files", ("broken.pdf", b"%PDF-1.4 garbage", "application/pdf")),
+        ("files", ("empty.txt", b"", "text/plain")),
+        ("files", ("virus.exe", b"MZ", "application/octet-stream")),
+    ]
+    response = client.post("/v1/ingest/jobs", files=files, data={"labels": "eng"}, headers=headers)
+    assert response.status_code == 202, response.text
+    job = wait_for(client, response.json()["href"], headers)
+    assert job["status"] == "partial"
+    by_name = {item["name"]: item for item in job["items"]}
+    assert by_name["guide.md"]["status"] == "indexed"
+    assert by_name["scan.pdf"]["status"] == "indexed"
+    assert "corrupt" in by_name["broken.pdf"]["error"]
+    assert by_name["empty.txt"]["error"] == "file is empty"
+    assert "unsupported file type" in by_name["virus.exe"]["error"]
+    assert job["counts"] == {"queued": 0, "indexed": 2, "unchanged": 0, "failed": 3}
+
+    hits = client.post("/v1/search", json={"query": "generators", "k": 3}, headers=headers).json()["hits"]
+    assert hits[0]["doc_id"] == "scan.pdf" and hits[0]["page"] == 2 and hits[0]["labels"] == ["eng"]
+
+
+def test_search_hits_carry_provenance_and_trace_id(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    ingest_records(
+        client,
+        headers,
+        [
+            {
+                "id": "faq-1",
+                "title": "Passwords",
+                "text": "Reset passwords on the account page.",
+                "metadata": {"updated_at": "2026-10-01T12:00:00+00:00"},
+            }
+        ],
+    )
+    response = client.post("/v1/search", json={"query": "reset password", "k": 5}, headers=headers)
+    body = response.json()
+    assert response.headers["X-Trace-Id"] == body["trace_id"]
+    [hit] = body["hits"]
+    expected = {
+        "chunk_id",
+        "doc_id",
+        "version",
+        "title",
+        "source_uri",
+        "score",
+        "text",
+        "char_start",
+        "char_end",
+        "page",
+        "labels",
+        "ingested_at",
+        "source_updated_at",
+        "content_sha256",
+        "trace_id",
+    }
+    assert set(hit) == expected
+    assert hit["source_updated_at"].startswith("2026-10-01T12:00:00")
+    assert hit["trace_id"] == body["trace_id"]
+
+
+def test_hit_text_equals_the_stored_range(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    text = " ".join(f"Sentence {i} mentions topic{i % 5} and more words here." for i in range(200))
+    ingest_records(client, headers, [{"id": "long", "title": "Long", "text": text}])
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(topic=st.integers(0, 4), mode=st.sampled_from(["hybrid", "dense", "bm25"]))
+    def check(topic: int, mode: str) -> None:
+        hits = client.post(
+            "/v1/search", json={"query": f"topic{topic}", "k": 10, "mode": mode}, headers=headers
+        ).json()["hits"]
+        assert hits
+        for hit in hits:
+            url = f"/v1/documents/{hit['doc_id']}/versions/{hit['version']}/text"
+            stored = client.get(
+                url, params={"start": hit["char_start"], "end": hit["char_end"]}, headers=headers
+            ).json()
+            assert stored["text"] == hit["text"]
+            assert stored["content_sha256"] == hit["content_sha256"]
+
+    check()
+
+
+def test_another_tenants_document_is_a_404_and_never_a_hit(client: TestClient, runtime: Runtime) -> None:
+    acme, globex = key(runtime, "acme"), key(runtime, "globex")
+    ingest_records(client, acme, [{"id": "secret", "text": "acme merger plans with initech"}])
+    assert client.post("/v1/search", json={"query": "merger plans"}, headers=globex).json()["hits"] == []
+    for method, url in [
+        ("get", "/v1/documents/secret"),
+        ("get", "/v1/documents/secret/versions/1/text"),
+        ("delete", "/v1/documents/secret"),
+    ]:
+        response = client.request(method, url, headers=globex)
+        assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
+    job_id = client.post(
+        "/v1/ingest/jobs", json={"records": [{"id": "x", "text": "y"}]}, headers=acme
+    ).json()["job_id"]
+    assert client.get(f"/v1/ingest/jobs/{job_id}", headers=globex).status_code == 404
+    assert client.get("/v1/documents/secret", headers=acme).status_code == 200
+
+
+def test_labels_limit_what_a_user_sees(client: TestClient, runtime: Runtime) -> None:
+    admin = key(runtime)
+    ingest_records(client, admin, [{"id": "bands", "text": "salary bands for engineers"}], labels=["hr"])
+    ingest_records(client, admin, [{"id": "faq", "text": "salary is paid monthly"}])
+    staff, hr = key(runtime, roles=("staff",), user="sam"), key(runtime, roles=("hr",), user="hana")
+    seen = {
+        h["doc_id"] for h in client.post("/v1/search", json={"query": "salary"}, headers=staff).json()["hits"]
+    }
+    assert seen == {"faq"}
+    seen = {
+        h["doc_id"] for h in client.post("/v1/search", json={"query": "salary"}, headers=hr).json()["hits"]
+    }
+    assert seen == {"faq", "bands"}
+
+
+def test_versions_text_and_delete(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    ingest_records(client, headers, [{"id": "docs/policy", "text": "Travel is booked two weeks ahead."}])
+    job = ingest_records(
+        client, headers, [{"id": "docs/policy", "text": "Travel is booked four weeks ahead."}]
+    )
+    assert job["items"][0]["version"] == 2
+    document = client.get("/v1/documents/docs/policy", headers=headers).json()
+    assert document["current_version"] == 2 and [v["version"] for v in document["versions"]] == [1, 2]
+    old = client.get("/v1/documents/docs/policy/versions/1/text", headers=headers).json()
+    assert old["text"] == "Travel is booked two weeks ahead."
+    listing = client.get("/v1/documents", headers=headers).json()
+    assert listing["total"] == 1 and listing["documents"][0]["doc_id"] == "docs/policy"
+    assert client.delete("/v1/documents/docs/policy", headers=headers).status_code == 204
+    assert client.get("/v1/documents/docs/policy", headers=headers).status_code == 404
+    assert client.post("/v1/search", json={"query": "travel booked"}, headers=headers).json()["hits"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ({"query": "x", "k": 0}, 400, "k must be between 1 and 100, got 0"),
+        ({"query": "   "}, 400, "query must not be empty"),
+        ({"query": "x", "mode": "fuzzy"}, 422, "mode"),
+        ({"query": "x", "surprise": 1}, 422, "surprise"),
+    ],
+)
+def test_bad_search_input_is_a_clear_problem(
+    client: TestClient, runtime: Runtime, body: dict[str, Any], status: int, needle: str
+) -> None:
+    response = client.post("/v1/search", json=body, headers=key(runtime))
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM
+    assert needle in response.text
+
+
+def test_bad_text_range_names_the_limits(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    ingest_records(client, headers, [{"id": "short", "text": "tiny"}])
+    response = client.get(
+        "/v1/documents/short/versions/1/text", params={"start": 2, "end": 99}, headers=headers
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "end must be between start (2) and 4, got 99"
+    assert client.get("/v1/documents/short/versions/7/text", headers=headers).status_code == 404
+
+
+def test_bad_ingest_bodies(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    assert (
+        client.post(
+            "/v1/ingest/jobs", content=b"x", headers={**headers, "Content-Type": "text/plain"}
+        ).status_code
+        == 415
+    )
+    response = client.post("/v1/ingest/jobs", json={"records": []}, headers=headers)
+    assert response.status_code == 400 and "records" in response.json()["detail"]
+    response = client.post(
+        "/v1/ingest/jobs",
+        json={"records": [{"id": "a", "text": "b"}], "labels": ["Bad Label"]},
+        headers=headers,
+    )
+    assert response.status_code == 400 and "label" in response.json()["detail"]
+
+
+def test_oversized_upload_fails_its_item(make_runtime: RuntimeFactory, database_url: str) -> None:
+    from core.settings import IngestSettings
+
+    runtime = make_runtime(
+        database_url=database_url, ingest=IngestSettings(redaction_workers=0, max_file_bytes=100)
+    )
+    with TestClient(create_app(runtime=runtime)) as client:
+        headers = key(runtime)
+        files = [
+            ("files", ("big.txt", b"x" * 500, "text/plain")),
+            ("files", ("ok.txt", b"small file", "text/plain")),
+        ]
+        job = wait_for(
+            client, client.post("/v1/ingest/jobs", files=files, headers=headers).json()["href"], headers
+        )
+    by_name = {i["name"]: i for i in job["items"]}
+    assert by_name["big.txt"]["error"] == "file is larger than the limit of 100 bytes"
+    assert by_name["ok.txt"]["status"] == "indexed"
+
+
+def test_jsonl_upload_expands_into_records(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    jsonl = b'{"id": "r1", "text": "first record"}\n{"id": "r2", "text": "second record"}\nnot json\n'
+    job = wait_for(
+        client,
+        client.post(
+            "/v1/ingest/jobs",
+            files=[("files", ("batch.jsonl", jsonl, "application/x-ndjson"))],
+            headers=headers,
+        ).json()["href"],
+        headers,
+    )
+    assert [i["status"] for i in job["items"]] == ["indexed", "indexed", "failed"]

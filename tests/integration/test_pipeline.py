@@ -1,0 +1,191 @@
+"""The ingest spine on the real engine and database (SQLite and PostgreSQL), with fake models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session, select
+
+from core.types import TenantId
+from ingest.document import Source
+from ingest.models import ItemStatus
+from ingest.sources import BadSource
+from provenance.models import ChunkRecord, DocumentVersion
+from retrieval.ports import AccessFilter
+from retrieval.search import SearchRequest
+from tests.conftest import RuntimeFactory
+from tests.support.fakes import FakeEmbedder
+
+T = TenantId("acme")
+ADMIN = AccessFilter(T, None)
+
+
+def record(doc_id: str, text: str, title: str = "") -> Source:
+    return Source(
+        name=doc_id,
+        doc_id=doc_id,
+        title=title,
+        text=text,
+        source_uri=f"test:{doc_id}",
+        source_updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_ingest_then_search_returns_provenance(make_runtime: RuntimeFactory, database_url: str) -> None:
+    runtime = make_runtime(database_url=database_url)
+    [outcome] = runtime.pipeline.run(T, [record("kb-1", "Rotate database credentials every thirty days.")])
+    assert (outcome.status, outcome.version) == (ItemStatus.INDEXED, 1)
+    [hit] = runtime.search.search(ADMIN, SearchRequest("rotate credentials", k=5))
+    assert hit.payload.doc_id == "kb-1"
+    assert hit.payload.version == 1
+    assert hit.payload.source_updated_at == datetime(2026, 1, 1, tzinfo=UTC)
+    with Session(runtime.engine) as session:
+        stored = session.exec(select(DocumentVersion)).one()
+    assert stored.text[hit.payload.char_start : hit.payload.char_end] == hit.payload.text
+    assert hit.payload.content_sha256 == stored.content_sha256
+
+
+def test_redaction_happens_before_anything_is_stored(make_runtime: RuntimeFactory, database_url: str) -> None:
+    runtime = make_runtime(database_url=database_url)
+    list(
+        runtime.pipeline.run(
+            T, [record("mail", "Write to jane.doe@example.com for access.", "jane.doe@example.com")]
+        )
+    )
+    with Session(runtime.engine) as session:
+        stored = session.exec(select(DocumentVersion)).one()
+    assert "jane.doe" not in stored.text and "jane.doe" not in stored.title
+    assert stored.redaction_counts == {"EMAIL_ADDRESS": 2}
+    hits = runtime.search.search(ADMIN, SearchRequest("write for access", k=5))
+    assert hits and all("jane.doe" not in h.payload.text + h.payload.title for h in hits)
+
+
+def test_unchanged_content_does_no_work(make_runtime: RuntimeFactory, database_url: str) -> None:
+    embedder = FakeEmbedder()
+    runtime = make_runtime(database_url=database_url, embedder=embedder)
+    docs = [record(f"d{i}", f"document number {i} text") for i in range(5)]
+    list(runtime.pipeline.run(T, docs))
+    calls = embedder.texts_embedded
+    again = list(runtime.pipeline.run(T, docs))
+    assert {o.status for o in again} == {ItemStatus.UNCHANGED}
+    assert embedder.texts_embedded == calls
+
+
+def test_changed_content_becomes_the_next_version_and_replaces_the_old(
+    make_runtime: RuntimeFactory, database_url: str
+) -> None:
+    runtime = make_runtime(database_url=database_url)
+    list(runtime.pipeline.run(T, [record("policy", "Expenses are reimbursed within thirty days.")]))
+    [second] = runtime.pipeline.run(T, [record("policy", "Expenses are reimbursed within ninety days.")])
+    assert second.version == 2
+    hits = runtime.search.search(ADMIN, SearchRequest("expenses reimbursed days", k=10))
+    assert {(h.payload.doc_id, h.payload.version) for h in hits} == {("policy", 2)}
+    assert runtime.store.count(T, "policy") == 1
+    with Session(runtime.engine) as session:
+        versions = session.exec(select(DocumentVersion.version).order_by(DocumentVersion.version)).all()
+    assert list(versions) == [1, 2]  # history stays for provenance; only the index forgets v1
+
+
+def test_changing_labels_reindexes_with_the_new_labels(
+    make_runtime: RuntimeFactory, database_url: str
+) -> None:
+    runtime = make_runtime(database_url=database_url)
+    list(runtime.pipeline.run(T, [record("salary", "salary bands")], labels=["hr"]))
+    [outcome] = runtime.pipeline.run(T, [record("salary", "salary bands")], labels=["public"])
+    assert outcome.status == ItemStatus.INDEXED
+    public = AccessFilter(T, frozenset({"public"}))
+    assert [h.payload.labels for h in runtime.search.search(public, SearchRequest("salary", k=3))] == [
+        ("public",)
+    ]
+
+
+def test_a_bad_item_fails_alone(make_runtime: RuntimeFactory, database_url: str) -> None:
+    runtime = make_runtime(database_url=database_url)
+    items = [
+        record("good-1", "first good document"),
+        BadSource("broken.jsonl#2", "invalid JSON at column 2"),
+        Source(name="empty.txt", doc_id="empty.txt", data=b"   ", filename="empty.txt"),
+        Source(name="tool.exe", doc_id="tool.exe", data=b"MZ\x90", filename="tool.exe"),
+        record("good-2", "second good document"),
+    ]
+    outcomes = sorted(runtime.pipeline.run(T, items), key=lambda o: o.position)
+    assert [o.status for o in outcomes] == [
+        ItemStatus.INDEXED,
+        ItemStatus.FAILED,
+        ItemStatus.FAILED,
+        ItemStatus.FAILED,
+        ItemStatus.INDEXED,
+    ]
+    assert outcomes[2].error == "file is empty"
+    assert outcomes[3].error is not None and "unsupported file type" in outcomes[3].error
+    with Session(runtime.engine) as session:
+        assert {r.doc_id for r in session.exec(select(ChunkRecord))} == {"good-1", "good-2"}
+
+
+def test_a_failed_commit_leaves_nothing_in_the_index(
+    make_runtime: RuntimeFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = make_runtime(database_url=database_url)
+
+    def broken_publish(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("provenance.store.publish", broken_publish)
+    [outcome] = runtime.pipeline.run(T, [record("doomed", "this never lands")])
+    assert outcome.status == ItemStatus.FAILED
+    assert outcome.error == "could not store document (RuntimeError)"
+    assert runtime.store.count(T, "doomed") == 0
+    assert runtime.search.search(ADMIN, SearchRequest("never lands", k=5)) == []
+
+
+def test_delete_removes_document_everywhere(make_runtime: RuntimeFactory, database_url: str) -> None:
+    runtime = make_runtime(database_url=database_url)
+    list(runtime.pipeline.run(T, [record("gone", "soon to be deleted text")]))
+    runtime.documents.delete(T, "gone")
+    assert runtime.store.count(T, "gone") == 0
+    assert runtime.search.search(ADMIN, SearchRequest("deleted text", k=5)) == []
+    with Session(runtime.engine) as session:
+        assert session.exec(select(ChunkRecord)).all() == []
+        assert session.exec(select(DocumentVersion)).all() == []
+
+
+def test_stale_points_are_never_returned(make_runtime: RuntimeFactory, database_url: str) -> None:
+    """Mid-replacement the engine can hold two versions; search must still show exactly the current one."""
+    runtime = make_runtime(database_url=database_url)
+    list(runtime.pipeline.run(T, [record("doc", "alpha version text")]))
+    [v2] = runtime.pipeline.run(T, [record("doc", "beta version text")])
+    assert v2.version == 2
+    # Simulate the window between the engine write and the old version's removal: put v1 back.
+    from datetime import datetime as dt
+
+    from retrieval.ports import ChunkPayload, ChunkPoint
+
+    stale = ChunkPayload(
+        chunk_id="doc#v1#c0",
+        doc_id="doc",
+        version=1,
+        chunk_index=0,
+        title="",
+        source_uri="",
+        text="alpha version text",
+        char_start=0,
+        char_end=18,
+        page=None,
+        labels=("public",),
+        content_sha256="0" * 64,
+        ingested_at=dt(2026, 1, 1, tzinfo=UTC),
+        source_updated_at=None,
+    )
+    runtime.store.upsert(
+        T,
+        [
+            ChunkPoint(
+                stale,
+                FakeEmbedder().embed_query("alpha version text"),
+                runtime.search._sparse.encode_document("alpha version text"),
+            )
+        ],
+    )
+    hits = runtime.search.search(ADMIN, SearchRequest("alpha version text", k=5))
+    assert [(h.payload.doc_id, h.payload.version) for h in hits] == [("doc", 2)]
