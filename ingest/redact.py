@@ -95,7 +95,7 @@ class PresidioRedactor:
     def _build_analyzer(self) -> Any:
         import spacy
         from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import (
             CreditCardRecognizer,
             EmailRecognizer,
@@ -106,7 +106,13 @@ class PresidioRedactor:
             UsSsnRecognizer,
         )
 
-        engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL}])
+        # Only PERSON is wanted from the NER model; the other labels would be logged as unmapped.
+        ignored = ["CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY", "NORP",
+                   "ORDINAL", "ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART"]
+        engine = SpacyNlpEngine(
+            models=[{"lang_code": "en", "model_name": SPACY_MODEL}],
+            ner_model_configuration=NerModelConfiguration(labels_to_ignore=ignored),
+        )
         # Load it ourselves with only NER: tagger, parser and lemmatizer are most of spaCy's time and
         # presidio needs them only to boost scores from context words, which our thresholds don't rely on.
         nlp = spacy.load(
