@@ -107,8 +107,25 @@ class PresidioRedactor:
         )
 
         # Only PERSON is wanted from the NER model; the other labels would be logged as unmapped.
-        ignored = ["CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY", "NORP",
-                   "ORDINAL", "ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART"]
+        ignored = [
+            "CARDINAL",
+            "DATE",
+            "EVENT",
+            "FAC",
+            "GPE",
+            "LANGUAGE",
+            "LAW",
+            "LOC",
+            "MONEY",
+            "NORP",
+            "ORDINAL",
+            "ORG",
+            "PERCENT",
+            "PRODUCT",
+            "QUANTITY",
+            "TIME",
+            "WORK_OF_ART",
+        ]
         engine = SpacyNlpEngine(
             models=[{"lang_code": "en", "model_name": SPACY_MODEL}],
             ner_model_configuration=NerModelConfiguration(labels_to_ignore=ignored),

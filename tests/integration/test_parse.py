@@ -58,14 +58,24 @@ EML = b"""From: a@b.com\nTo: c@d.com\nSubject: Outage\nContent-Type: text/plain\
 GOOD = [
     ("notes.txt", b"Plain text notes about the billing service.", "billing service", "text/plain"),
     ("guide.md", b"# Guide\n\nInstall the agent, then restart.", "restart", "text/markdown"),
-    ("page.html", b"<html><body><h1>FAQ</h1><p>Refunds take five days.</p></body></html>", "Refunds", "text/html"),
+    (
+        "page.html",
+        b"<html><body><h1>FAQ</h1><p>Refunds take five days.</p></body></html>",
+        "Refunds",
+        "text/html",
+    ),
     ("report.pdf", make_pdf([["First page text."], ["Second page text."]]), "Second page", "application/pdf"),
     ("report.docx", docx_bytes(), "northern region", "wordprocessingml"),
     ("deck.pptx", pptx_bytes(), "Hiring plan", "presentationml"),
     ("sheet.xlsx", xlsx_bytes(), "north", "spreadsheetml"),
     ("table.csv", b"name,team\nada,platform\n", "platform", "text/csv"),
     ("mail.eml", EML, "billing service", "message/rfc822"),
-    ("config.json", json.dumps({"service": "billing", "owner": {"team": "payments"}}).encode(), "owner.team: payments", "json"),
+    (
+        "config.json",
+        json.dumps({"service": "billing", "owner": {"team": "payments"}}).encode(),
+        "owner.team: payments",
+        "json",
+    ),
 ]
 
 
@@ -107,7 +117,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("filename", "data", "error", "message"), BAD, ids=[b[0] for b in BAD])
-def test_bad_files_fail_with_a_clear_reason(filename: str, data: bytes, error: type[Exception], message: str) -> None:
+def test_bad_files_fail_with_a_clear_reason(
+    filename: str, data: bytes, error: type[Exception], message: str
+) -> None:
     with pytest.raises(error, match=message):
         partition(source(filename, data))
 

@@ -19,7 +19,11 @@ def redactor() -> PresidioRedactor:
 @pytest.mark.parametrize(
     ("text", "secret", "entity"),
     [
-        ("Contact: jane.roe@northwind-robotics.com today", "jane.roe@northwind-robotics.com", "EMAIL_ADDRESS"),
+        (
+            "Contact: jane.roe@northwind-robotics.com today",
+            "jane.roe@northwind-robotics.com",
+            "EMAIL_ADDRESS",
+        ),
         ("Her phone number is 212-555-0198.", "212-555-0198", "PHONE_NUMBER"),
         ("card 4111 1111 1111 1111 on file", "4111 1111 1111 1111", "CREDIT_CARD"),
         ("ssn 536-90-4399 in the HR form", "536-90-4399", "US_SSN"),
@@ -27,7 +31,11 @@ def redactor() -> PresidioRedactor:
         ("the server at 10.20.30.40 is down", "10.20.30.40", "IP_ADDRESS"),
         ("Maria Gonzalez approved the change.", "Maria Gonzalez", "PERSON"),
         ("aws key AKIAIOSFODNN7EXAMPLE leaked", "AKIAIOSFODNN7EXAMPLE", "AWS_ACCESS_KEY"),
-        ("token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 used", "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "GITHUB_TOKEN"),
+        (
+            "token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 used",
+            "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+            "GITHUB_TOKEN",
+        ),
         ("slack xoxb-123456789012-abcdefghijkl works", "xoxb-123456789012-abcdefghijkl", "SLACK_TOKEN"),
         ("dsn postgres://app:s3cretPass@db:5432/x", "s3cretPass", "URL_PASSWORD"),
         ("Authorization: Bearer abcdefghijklmnop1234567890", "abcdefghijklmnop1234567890", "BEARER_TOKEN"),
@@ -60,8 +68,12 @@ def test_plain_text_passes_through_unchanged(redactor: PresidioRedactor) -> None
 
 
 filler = st.text(alphabet=string.ascii_lowercase + " .,", min_size=0, max_size=80)
-aws_keys = st.text(alphabet=string.ascii_uppercase + string.digits, min_size=16, max_size=16).map(lambda s: "AKIA" + s)
-github_tokens = st.text(alphabet=string.ascii_letters + string.digits, min_size=36, max_size=40).map(lambda s: "ghp_" + s)
+aws_keys = st.text(alphabet=string.ascii_uppercase + string.digits, min_size=16, max_size=16).map(
+    lambda s: "AKIA" + s
+)
+github_tokens = st.text(alphabet=string.ascii_letters + string.digits, min_size=36, max_size=40).map(
+    lambda s: "ghp_" + s
+)
 url_passwords = st.text(alphabet=string.ascii_letters + string.digits + "!$%^*", min_size=6, max_size=20)
 
 

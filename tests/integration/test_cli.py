@@ -1,0 +1,110 @@
+"""The ``tessera`` CLI against a real runtime (real encoder and redactor) in a temp data dir."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from core.settings import get_settings
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "corpus"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("TESSERA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TESSERA_INGEST__REDACTION_WORKERS", "0")
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_ingest_search_show_text_delete(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli.invoke(app, ["ingest", str(EXAMPLES), "--tenant", "demo"])
+    assert result.exit_code == 0, result.output
+    assert "10 indexed, 0 unchanged, 0 failed" in result.stdout
+
+    again = cli.invoke(app, ["ingest", str(EXAMPLES), "--tenant", "demo"])
+    assert "0 indexed, 10 unchanged, 0 failed" in again.stdout
+
+    found = cli.invoke(app, ["search", "E-117 sensor timeout", "--tenant", "demo", "--json", "-k", "3"])
+    assert found.exit_code == 0, found.output
+    hits = json.loads(found.stdout)
+    assert hits[0]["doc_id"] in {"support/known-issues.html", "support/ticket-4312.eml"}
+
+    shown = json.loads(
+        cli.invoke(app, ["documents", "show", "handbook/security-policy.md", "--tenant", "demo"]).stdout
+    )
+    counts = shown["versions"][0]["redaction_counts"]
+    assert counts["URL_PASSWORD"] == 1 and counts["EMAIL_ADDRESS"] == 1
+
+    text = cli.invoke(
+        app, ["documents", "text", "handbook/security-policy.md", "--version", "1", "--tenant", "demo"]
+    )
+    assert "Winter2026!" not in text.stdout and "<URL_PASSWORD>" in text.stdout
+    assert "security@northwind-robotics.com" not in text.stdout
+
+    deleted = cli.invoke(app, ["documents", "delete", "handbook/travel.txt", "--tenant", "demo"])
+    assert deleted.exit_code == 0 and "deleted handbook/travel.txt" in deleted.stdout
+    missing = cli.invoke(app, ["documents", "show", "handbook/travel.txt", "--tenant", "demo"])
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == "error: document 'handbook/travel.txt' not found"
+
+
+def test_bad_files_fail_alone_and_exit_non_zero(cli: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("a perfectly fine document about turbines")
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.exe").write_bytes(b"MZ")
+    result = cli.invoke(app, ["ingest", str(folder), "--tenant", "t1", "--labels", "eng,ops"])
+    assert result.exit_code == 1
+    assert "1 indexed, 0 unchanged, 2 failed" in result.stdout
+    assert "empty.txt: file is empty" in result.stderr
+    job_id = result.stdout.split()[1].rstrip(":")
+    shown = cli.invoke(app, ["jobs", "show", job_id, "--tenant", "t1"])
+    assert "partial" in shown.stdout
+
+
+def test_keys_are_printed_once_and_can_be_revoked(cli: CliRunner) -> None:
+    created = cli.invoke(app, ["keys", "create", "--tenant", "acme", "--user", "ann", "--roles", "admin,hr"])
+    assert created.exit_code == 0
+    token = created.stdout.strip()
+    assert token.startswith("tsk_")
+    key_id = token.split("_")[1]
+    listed = cli.invoke(app, ["keys", "list", "--tenant", "acme"])
+    assert key_id in listed.stdout and token not in listed.stdout
+    assert cli.invoke(app, ["keys", "revoke", key_id, "--tenant", "acme"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "x", "--tenant", "Bad Tenant"], "error: tenant must be"),
+        (["search", "x", "--tenant", "t", "-k", "0"], "error: k must be between 1 and 100, got 0"),
+        (["keys", "create", "--tenant", "t", "--user", "u", "--roles", "Admin"], "error: role must be"),
+        (["ingest", "/nonexistent/file.txt", "--tenant", "t"], "nonexistent/file.txt: no such file"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr(cli: CliRunner, args: list[str], message: str) -> None:
+    result = cli.invoke(app, args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_refuses_to_fight_a_running_owner_of_the_index(cli: CliRunner) -> None:
+    from retrieval.edge import EdgeVectorStore
+
+    holder = EdgeVectorStore(get_settings().shards_dir, dimension=384, owner="tessera serve")
+    try:
+        result = cli.invoke(app, ["search", "anything", "--tenant", "demo"])
+    finally:
+        holder.close()
+    assert result.exit_code == 1
+    assert "in use by tessera serve" in result.stderr
