@@ -23,7 +23,7 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # "Loading weights" bars would interleave with ours
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # its bars would interleave with ours
 
         self.model_path = model_path or default_model_path()
         self._model: Any = SentenceTransformer(self.model_path, device=device)

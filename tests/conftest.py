@@ -34,7 +34,8 @@ def postgres_server_url() -> Iterator[str]:
             connection.execute(sa.text("SELECT 1"))
     except Exception as exc:  # no server here: say so in the skip reason
         pytest.skip(
-            f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); set TESSERA_TEST_POSTGRES_URL"
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); "
+            "set TESSERA_TEST_POSTGRES_URL"
         )
     name = f"tessera_test_{secrets.token_hex(4)}"
     with admin.connect() as connection:
@@ -60,7 +61,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         tables = (
             connection.execute(
                 sa.text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                    "SELECT tablename FROM pg_tables "
+                    "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
                 )
             )
             .scalars()

@@ -53,7 +53,10 @@ def xlsx_bytes() -> bytes:
     return buffer.getvalue()
 
 
-EML = b"""From: a@b.com\nTo: c@d.com\nSubject: Outage\nContent-Type: text/plain\n\nThe billing service was down for an hour.\n"""
+EML = (
+    b"From: a@b.com\nTo: c@d.com\nSubject: Outage\nContent-Type: text/plain\n\n"
+    b"The billing service was down for an hour.\n"
+)
 
 GOOD = [
     ("notes.txt", b"Plain text notes about the billing service.", "billing service", "text/plain"),

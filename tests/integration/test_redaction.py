@@ -41,7 +41,8 @@ def redactor() -> PresidioRedactor:
         ("Authorization: Bearer abcdefghijklmnop1234567890", "abcdefghijklmnop1234567890", "BEARER_TOKEN"),
         ("password = Tr0ub4dor&3x", "Tr0ub4dor&3x", "PASSWORD"),
         (
-            "key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nq83j2lk\n-----END RSA PRIVATE KEY-----\nend",
+            "key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nq83j2lk\n"
+            "-----END RSA PRIVATE KEY-----\nend",
             "MIIEpAIBAAKCAQEA",
             "PRIVATE_KEY",
         ),
@@ -57,7 +58,8 @@ def test_each_promised_entity_is_removed_and_counted(
 
 
 def test_a_loose_name_span_cannot_swallow_a_secret(redactor: PresidioRedactor) -> None:
-    text = "Ann Lee wrote: token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+    text = f"Ann Lee wrote: token {jwt}"
     [result] = redactor.redact([text])
     assert "<JWT>" in result.text and "eyJ" not in result.text
 

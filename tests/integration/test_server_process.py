@@ -1,4 +1,4 @@
-"""The real thing: `tessera serve` in its own process with default settings (real models, redaction worker)."""
+"""The real thing: `tessera serve` in its own process, default settings (real models, redaction worker)."""
 
 from __future__ import annotations
 
