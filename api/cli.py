@@ -32,6 +32,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(docs_app, name="documents")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(eval_app, name="eval")
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 
 @app.command()
@@ -144,6 +146,15 @@ def _db(settings: Settings | None = None) -> Any:
     engine = make_engine((settings or get_settings()).resolved_database_url)
     migrate(engine)
     return engine
+
+
+@db_app.command("upgrade")
+@one_line_errors
+def db_upgrade() -> None:
+    """Bring the database schema to the newest version (also done on every start)."""
+    settings = get_settings()
+    _db(settings).dispose()
+    out.print(f"database at {settings.resolved_database_url.split('@')[-1]} is up to date")
 
 
 @keys_app.command("create")

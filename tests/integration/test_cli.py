@@ -108,3 +108,9 @@ def test_cli_refuses_to_fight_a_running_owner_of_the_index(cli: CliRunner) -> No
         holder.close()
     assert result.exit_code == 1
     assert "in use by tessera serve" in result.stderr
+
+
+def test_db_upgrade_is_idempotent(cli: CliRunner) -> None:
+    for _ in range(2):
+        result = cli.invoke(app, ["db", "upgrade"])
+        assert result.exit_code == 0 and "is up to date" in result.stdout
