@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from core.errors import InvalidInputError
+from core.errors import ForbiddenError, InvalidInputError
 from core.types import Principal
 from retrieval.ports import AccessFilter
 
 ADMIN_ROLE = "admin"
+INGEST_ROLE = "ingest"
 PUBLIC_LABEL = "public"
 
 
@@ -34,3 +35,23 @@ def normalise_labels(labels: Iterable[str]) -> tuple[str, ...]:
         if not _LABEL_RE.fullmatch(label):
             raise InvalidInputError(f"label must be lowercase letters, digits, '_.:-', got {label!r}")
     return tuple(cleaned) if cleaned else (PUBLIC_LABEL,)
+
+
+def check_ingest(principal: Principal, labels: Iterable[str]) -> None:
+    """Writers are ``admin`` or ``ingest``; a non-admin may only label documents with labels it can read,
+    so nobody can publish text into a label they could not see themselves."""
+    if ADMIN_ROLE in principal.roles:
+        return
+    if INGEST_ROLE not in principal.roles:
+        raise ForbiddenError("ingesting needs the role 'admin' or 'ingest'")
+    readable = set(principal.roles) | {PUBLIC_LABEL}
+    foreign = sorted(set(labels) - readable)
+    if foreign:
+        raise ForbiddenError(
+            f"cannot label documents {', '.join(foreign)}: the key does not hold those roles"
+        )
+
+
+def check_delete(principal: Principal) -> None:
+    if ADMIN_ROLE not in principal.roles:
+        raise ForbiddenError("deleting documents needs the role 'admin'")

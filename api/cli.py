@@ -21,6 +21,7 @@ from core.settings import Settings, get_settings
 from core.types import Principal, tenant_id
 from ingest.models import ItemStatus
 from ingest.sources import discover
+from retrieval.ports import AccessFilter
 from retrieval.search import Mode, SearchRequest
 
 app = typer.Typer(help="Tessera: tenant-isolated retrieval with provenance.", no_args_is_help=True)
@@ -141,6 +142,11 @@ def _hit_json(hit: Any) -> dict[str, Any]:
     }
 
 
+def _operator(tenant: str) -> AccessFilter:
+    """The CLI is the operator's tool on the machine itself: it reads every label of the tenant."""
+    return AccessFilter(tenant_id(tenant), None)
+
+
 def _db(settings: Settings | None = None) -> Any:
     """Database only: key and job commands must work while a server owns the embedded index."""
     engine = make_engine((settings or get_settings()).resolved_database_url)
@@ -201,7 +207,7 @@ def documents_list(tenant: str = typer.Option(..., "--tenant"), limit: int = 100
     """List a tenant's documents."""
     runtime = runtime_for()
     try:
-        total, rows = runtime.documents.list(tenant_id(tenant), limit=limit, offset=offset)
+        total, rows = runtime.documents.list(_operator(tenant), limit=limit, offset=offset)
     finally:
         runtime.close()
     table = Table("doc_id", "version", "title", "source_uri", title=f"{total} documents")
@@ -216,7 +222,7 @@ def documents_show(doc_id: str, tenant: str = typer.Option(..., "--tenant")) -> 
     """Show a document's provenance: every version with hashes, timestamps and redaction counts."""
     runtime = runtime_for()
     try:
-        document, versions = runtime.documents.get(tenant_id(tenant), doc_id)
+        document, versions = runtime.documents.get(_operator(tenant), doc_id)
     finally:
         runtime.close()
     rows = [
@@ -255,7 +261,7 @@ def documents_text(
     """Print the stored (redacted) text of a version, or a character range of it."""
     runtime = runtime_for()
     try:
-        text = runtime.documents.text(tenant_id(tenant), doc_id, version, start, end)
+        text = runtime.documents.text(_operator(tenant), doc_id, version, start, end)
     finally:
         runtime.close()
     sys.stdout.write(text.text + "\n")

@@ -14,7 +14,7 @@ from acl import keys as api_keys
 from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
 from core.db import session_scope
 from core.settings import get_settings
-from core.types import TenantId
+from core.types import tenant_id
 from evals import beir
 from ingest.models import ItemStatus
 from ingest.sources import discover
@@ -40,7 +40,10 @@ def eval_retrieval(
     dataset = beir.load(beir_dir, split)
     tenant = beir.scratch_tenant()
     items = beir.corpus_items(dataset)
-    runtime = runtime_for(owner="tessera eval")
+    # Chunks collapse into documents, so fetch more chunks than the 100 documents Recall@100 looks at.
+    base = get_settings()
+    settings = base.model_copy(update={"search": base.search.model_copy(update={"max_k": beir.CHUNK_DEPTH})})
+    runtime = runtime_for(settings, owner="tessera eval")
     try:
         job_id = runtime.jobs.create(tenant, "eval", items, ())
         view = run_with_progress(runtime, job_id, tenant, items, ())
@@ -52,11 +55,12 @@ def eval_retrieval(
                 task = progress.add_task(f"searching ({m.value})", total=len(dataset.queries))
                 advance = _advancer(progress, task)
                 results.append(beir.evaluate(runtime.search, tenant, dataset, m, on_query=advance))
+    finally:
         if not keep:
             runtime.store.drop_tenant(tenant)
             with session_scope(runtime.engine) as session:
                 docs.delete_tenant(session, tenant)
-    finally:
+            runtime.jobs.forget_tenant(tenant)
         runtime.close()
     if save_run is not None:
         beir.write_trec_run(save_run, results)
@@ -94,7 +98,7 @@ def demo(
     serve: bool = typer.Option(True, help="start the API after ingesting"),
 ) -> None:
     """Ingest the shipped example corpus, issue an admin key, then serve the API."""
-    checked = TenantId(tenant)
+    checked = tenant_id(tenant)
     items = list(discover([EXAMPLES]))
     runtime = runtime_for(owner="tessera demo")
     try:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from prometheus_client import Counter, Histogram
+
+from api.problems import problem
+
+log = logging.getLogger(__name__)
 
 REQUESTS = Counter("tessera_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -24,7 +29,13 @@ async def trace_and_measure(
     """Give every request a trace id (echoed in ``X-Trace-Id``) and record its latency by route template."""
     request.state.trace_id = uuid.uuid4().hex
     started = time.perf_counter()
-    response = await call_next(request)
+    try:
+        response = await call_next(request)
+    except Exception as exc:  # answer here so even a crash carries the trace id and is counted
+        log.error("unhandled error", exc_info=exc)
+        response = problem(
+            request, 500, "Internal error", "the service could not complete the request", "internal"
+        )
     route = request.scope.get("route")
     template = getattr(route, "path", "unmatched")
     LATENCY.labels(request.method, template).observe(time.perf_counter() - started)

@@ -35,7 +35,7 @@ def problem(request: Request, status: int, title: str, detail: str, slug: str, *
 
 async def _tessera_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TesseraError)
-    if exc.status >= 500:
+    if exc.status >= 500 and exc.status != 503:  # 503 details name a dependency, nothing internal
         log.error("request failed: %s", exc.title, exc_info=exc)
         return problem(
             request, exc.status, exc.title, "the service could not complete the request", exc.type_slug

@@ -83,8 +83,11 @@ def build_store(settings: Settings, owner: str) -> VectorStore:
             dimension=EMBEDDING_DIMENSION,
             prefix=settings.qdrant.collection_prefix,
             timeout_s=settings.qdrant.timeout_s,
+            rrf_k=settings.search.rrf_k,
         )
-    return EdgeVectorStore(settings.shards_dir, dimension=EMBEDDING_DIMENSION, owner=owner)
+    return EdgeVectorStore(
+        settings.shards_dir, dimension=EMBEDDING_DIMENSION, owner=owner, rrf_k=settings.search.rrf_k
+    )
 
 
 def build_runtime(
@@ -128,15 +131,15 @@ def build_runtime(
         window=settings.ingest.pipeline_batch_docs,
     )
 
-    def current_versions(tenant: TenantId, doc_ids: Iterable[str]) -> dict[str, int]:
+    def current_writes(tenant: TenantId, doc_ids: Iterable[str]) -> dict[str, str]:
         with session_scope(engine) as session:
-            return docs.current_versions(session, tenant, doc_ids)
+            return docs.current_writes(session, tenant, doc_ids)
 
     search = SearchService(
         store=vector_store,
         embedder=lazy_embedder,
         sparse=sparse,
-        current_versions=current_versions,
+        current_writes=current_writes,
         settings=settings.search,
     )
     return Runtime(

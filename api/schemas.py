@@ -79,7 +79,7 @@ class RecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=512)
-    title: str = ""
+    title: str = Field(default="", max_length=1000)
     text: str
     metadata: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 

@@ -13,6 +13,7 @@ def sha256_hex(data: bytes | str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def point_uuid(tenant: str, chunk_id: str) -> str:
-    """Vector engines want UUID ids; derive them so the same chunk always lands on the same point."""
-    return str(uuid.uuid5(_POINT_NAMESPACE, f"{tenant}\x1f{chunk_id}"))
+def point_uuid(tenant: str, chunk_id: str, write_id: str) -> str:
+    """Vector engines want UUID ids. Each write gets its own points, so two writers of one document
+    never overwrite each other's points and a failed writer can remove exactly what it wrote."""
+    return str(uuid.uuid5(_POINT_NAMESPACE, f"{tenant}\x1f{chunk_id}\x1f{write_id}"))

@@ -76,13 +76,16 @@ def ingest_corpus(
     return pipeline.run(tenant, items)
 
 
+CHUNK_DEPTH = 400  # chunk hits fetched per query; several chunks of one document count once
+
+
 def evaluate(
     search: SearchService,
     tenant: TenantId,
     dataset: BeirDataset,
     mode: Mode,
     *,
-    depth: int = 100,
+    depth: int = CHUNK_DEPTH,
     on_query: Callable[[], None] | None = None,
 ) -> ModeResult:
     allowed = AccessFilter(tenant=tenant, labels=None)
@@ -97,6 +100,7 @@ def evaluate(
             if hit.payload.doc_id not in seen:
                 seen.add(hit.payload.doc_id)
                 ranked.append((hit.payload.doc_id, hit.score))
+        ranked = ranked[:100]
         run[query_id] = ranked
         ids = [doc for doc, _ in ranked]
         ndcgs.append(ndcg_at_k(ids, dataset.qrels[query_id], 10))

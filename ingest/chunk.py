@@ -34,6 +34,7 @@ class Chunk:
     char_end: int
     page: int | None
     text: str
+    element_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class _Unit:
     end: int
     page: int | None
     tokens: int
+    kind: str = ""
 
 
 class HuggingFaceTokenCounter:
@@ -76,24 +78,24 @@ class Chunker:
         for group in self._pack(units):
             start, end = group[0].start, group[-1].end
             text = document.text[start:end]
-            chunks.append(Chunk(len(chunks), start, end, group[0].page, text))
+            chunks.append(Chunk(len(chunks), start, end, group[0].page, text, group[0].kind))
         return chunks
 
     def _units(self, document: PreparedDocument) -> list[_Unit]:
-        spans: list[tuple[int, int, int | None]] = []
+        spans: list[tuple[int, int, int | None, str]] = []
         for span in document.spans:
             for start, end in _sentences(document.text, span.start, span.end):
-                spans.append((start, end, span.page))
-        counts = self._counter.count([document.text[s:e] for s, e, _ in spans]) if spans else []
+                spans.append((start, end, span.page, span.kind))
+        counts = self._counter.count([document.text[s:e] for s, e, _, _ in spans]) if spans else []
         units: list[_Unit] = []
-        for (start, end, page), tokens in zip(spans, counts, strict=True):
+        for (start, end, page, kind), tokens in zip(spans, counts, strict=True):
             if tokens <= self._max:
-                units.append(_Unit(start, end, page, tokens))
+                units.append(_Unit(start, end, page, tokens, kind))
             else:
-                units.extend(self._split_long(document.text, start, end, page))
+                units.extend(self._split_long(document.text, start, end, page, kind))
         return units
 
-    def _split_long(self, text: str, start: int, end: int, page: int | None) -> list[_Unit]:
+    def _split_long(self, text: str, start: int, end: int, page: int | None, kind: str) -> list[_Unit]:
         """Cut an over-long unit into token windows that end between words where possible.
 
         Cutting inside a word would let the tokenizer split the fragment differently and exceed the budget.
@@ -106,7 +108,9 @@ class Chunker:
             last = min(first + self._max, len(offsets))  # exclusive
             if last < len(offsets):
                 last = _word_boundary(piece, offsets, first, last)
-            pieces.append(_Unit(start + offsets[first][0], start + offsets[last - 1][1], page, last - first))
+            pieces.append(
+                _Unit(start + offsets[first][0], start + offsets[last - 1][1], page, last - first, kind)
+            )
             if last >= len(offsets):
                 break
             first = max(first + 1, last - self._overlap)

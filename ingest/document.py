@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,6 @@ class Source:
     text: str | None = None
     filename: str = ""
     source_updated_at: datetime | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

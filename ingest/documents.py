@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from core.db import session_scope
-from core.errors import InvalidInputError
+from core.errors import InvalidInputError, NotFoundError
 from core.types import TenantId
 from provenance import store as docs
 from provenance.models import Document, DocumentVersion
-from retrieval.ports import VectorStore
+from retrieval.ports import AccessFilter, VectorStore
 
 
 @dataclass(frozen=True)
@@ -25,29 +25,37 @@ class TextRange:
 
 
 class DocumentService:
+    """Reads apply the same access labels as search: a document the caller may not read is a 404."""
+
     def __init__(self, engine: Engine, store: VectorStore) -> None:
         self._engine = engine
         self._store = store
 
-    def get(self, tenant: TenantId, doc_id: str) -> tuple[Document, list[DocumentVersion]]:
+    def get(self, allowed: AccessFilter, doc_id: str) -> tuple[Document, list[DocumentVersion]]:
         with session_scope(self._engine) as session:
-            return docs.get_document(session, tenant, doc_id), docs.list_versions(session, tenant, doc_id)
+            document = docs.get_document(session, allowed.tenant, doc_id)
+            current = docs.get_version(session, allowed.tenant, doc_id, document.current_version)
+            _check_readable(allowed, current)
+            return document, docs.list_versions(session, allowed.tenant, doc_id)
 
-    def list(self, tenant: TenantId, *, limit: int, offset: int) -> tuple[int, list[docs.DocumentSummary]]:
+    def list(
+        self, allowed: AccessFilter, *, limit: int, offset: int
+    ) -> tuple[int, list[docs.DocumentSummary]]:
         if not 1 <= limit <= 1000:
             raise InvalidInputError(f"limit must be between 1 and 1000, got {limit}")
         if offset < 0:
             raise InvalidInputError(f"offset must be >= 0, got {offset}")
         with session_scope(self._engine) as session:
-            return docs.count_documents(session, tenant), docs.list_documents(
-                session, tenant, limit=limit, offset=offset
-            )
+            rows = docs.all_documents(session, allowed.tenant)
+        readable = [r for r in rows if allowed.allows(allowed.tenant, r.labels)]
+        return len(readable), readable[offset : offset + limit]
 
     def text(
-        self, tenant: TenantId, doc_id: str, version: int, start: int | None, end: int | None
+        self, allowed: AccessFilter, doc_id: str, version: int, start: int | None, end: int | None
     ) -> TextRange:
         with session_scope(self._engine) as session:
-            row = docs.get_version(session, tenant, doc_id, version)
+            row = docs.get_version(session, allowed.tenant, doc_id, version)
+        _check_readable(allowed, row)
         length = len(row.text)
         first = 0 if start is None else start
         last = length if end is None else end
@@ -62,3 +70,9 @@ class DocumentService:
         with session_scope(self._engine) as session:
             docs.delete_document(session, tenant, doc_id)
         return self._store.delete_document(tenant, doc_id)
+
+
+def _check_readable(allowed: AccessFilter, version: DocumentVersion) -> None:
+    if not allowed.allows(version.tenant, version.labels):
+        # The same answer as for a missing document: existence is not disclosed either.
+        raise NotFoundError(f"document {version.doc_id!r} not found")

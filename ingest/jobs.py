@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 from sqlmodel import col, select
 
 from core.clock import utcnow
@@ -112,6 +112,14 @@ class JobService:
         for job_id in ids:
             self._close(job_id)
         return len(ids)
+
+    def forget_tenant(self, tenant: TenantId) -> None:
+        """Remove every job record of a tenant (scratch tenants of evaluations)."""
+        with session_scope(self._engine) as session:
+            ids = list(session.exec(select(IngestJob.id).where(IngestJob.tenant == tenant)).all())
+            if ids:
+                session.execute(delete(IngestItem).where(col(IngestItem.job_id).in_(ids)))
+                session.execute(delete(IngestJob).where(col(IngestJob.id).in_(ids)))
 
     def close(self, job_id: str) -> None:
         self._close(job_id)

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from core.errors import InvalidInputError, UnsupportedMediaError
-from core.offline import enforce_offline
 from ingest.document import Segment, Source
 
 # Declared rather than detected: detection is slow and logs a warning per element.
@@ -214,5 +213,3 @@ _PARTITIONERS: dict[str, Callable[[bytes, str], list[Any]]] = {
     ".eml": _email,
     ".json": _json,
 }
-
-enforce_offline()

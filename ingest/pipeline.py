@@ -9,6 +9,7 @@ searches re-check the current version, so they see exactly one version of a docu
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -31,6 +32,8 @@ from provenance.models import ChunkRecord, DocumentVersion
 from retrieval.ports import ChunkPayload, ChunkPoint, Embedder, SparseEncoder, VectorStore
 
 log = logging.getLogger(__name__)
+TITLE_MAX = 1000  # column sizes in provenance.models
+URI_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -136,8 +139,12 @@ class IngestPipeline:
         for plan, result in zip(planned, started(), strict=True):
             if isinstance(result, TesseraError):
                 yield _failed(plan, result.detail)
-            else:
+                continue
+            try:
                 ready.append(_Ready(plan, result, self._chunker().chunk(result.document)))
+            except Exception as exc:  # a chunker bug fails this item, not the job
+                log.exception("chunking %s failed", plan.source.doc_id)
+                yield _failed(plan, f"could not chunk document ({type(exc).__name__})")
         if not ready:
             return
         texts = [c.text for r in ready for c in r.chunks]
@@ -169,17 +176,19 @@ class IngestPipeline:
         source, document = item.planned.source, item.prepared.document
         with session_scope(self._engine) as session:
             version = docs.next_version(session, tenant, source.doc_id)
+        write_id = secrets.token_hex(8)
         now = utcnow()
         content_sha = sha256_hex(document.text)
         row = DocumentVersion(
             tenant=tenant,
             doc_id=source.doc_id,
             version=version,
-            title=item.prepared.title,
-            source_uri=source.source_uri,
+            title=item.prepared.title[:TITLE_MAX],
+            source_uri=item.prepared.source_uri[:URI_MAX],
             media_type=document.media_type,
             content_sha256=content_sha,
             source_sha256=item.planned.source_sha256,
+            write_id=write_id,
             text=document.text,
             labels=list(labels),
             redaction_counts=document.redaction_counts,
@@ -201,6 +210,7 @@ class IngestPipeline:
                     char_start=chunk.char_start,
                     char_end=chunk.char_end,
                     page=chunk.page,
+                    element_type=chunk.element_type,
                 )
             )
             payload = ChunkPayload(
@@ -218,16 +228,23 @@ class IngestPipeline:
                 content_sha256=content_sha,
                 ingested_at=now,
                 source_updated_at=source.source_updated_at,
+                element_type=chunk.element_type,
+                write_id=write_id,
             )
             points.append(ChunkPoint(payload, vector, self._sparse.encode_document(chunk.text)))
-        self._store.upsert(tenant, points)
         try:
+            self._store.upsert(tenant, points)
             with session_scope(self._engine) as session:
                 docs.publish(session, tenant, row, records)
         except BaseException:
-            self._store.delete_version(tenant, source.doc_id, version)  # leave nothing half-written
+            self._store.delete_write(tenant, source.doc_id, write_id)  # leave nothing half-written
             raise
-        self._store.delete_document(tenant, source.doc_id, except_version=version)
+        try:
+            self._store.delete_document(tenant, source.doc_id, keep_write=write_id)
+        except Exception:
+            # Published already; leftovers of older writes are never served (search keeps only the
+            # current write) and go with the next write or delete of this document.
+            log.warning("could not remove superseded points of %s", source.doc_id, exc_info=True)
         return version
 
 

@@ -6,9 +6,12 @@ former in a separate process lets both make progress at once on a small machine.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,16 +25,17 @@ from ingest.redact import NoRedactor, PresidioRedactor, Redactor
 class Prepared:
     document: PreparedDocument
     title: str  # redacted too: titles come from filenames and subjects, which can name people
+    source_uri: str  # redacted: URLs carry credentials and user names
 
 
 def prepare(source: Source, redactor: Redactor) -> Prepared:
     segments, media_type = partition(source)
-    redactions = redactor.redact([source.title, *(s.text for s in segments)])
-    title, bodies = redactions[0], redactions[1:]
+    redactions = redactor.redact([source.title, source.source_uri, *(s.text for s in segments)])
+    title, uri, bodies = redactions[0], redactions[1], redactions[2:]
     # A record's title is also its first segment: count what was found in it once.
     title_is_segment = any(s.text == source.title.strip() for s in segments)
     counts: dict[str, int] = {}
-    for redaction in bodies if title_is_segment else redactions:
+    for redaction in [*bodies, uri] if title_is_segment else redactions:
         for entity, n in redaction.counts.items():
             counts[entity] = counts.get(entity, 0) + n
     redacted = [
@@ -41,10 +45,12 @@ def prepare(source: Source, redactor: Redactor) -> Prepared:
     document = join_segments(redacted, media_type, counts)
     if not document.text:
         raise InvalidInputError("document has no text after parsing")
-    return Prepared(document, title.text)
+    return Prepared(document, title.text, uri.text)
 
 
 Outcome = Prepared | TesseraError
+log = logging.getLogger(__name__)
+_WORKER_DIED = InvalidInputError("the redaction worker stopped while preparing this document; retry it")
 
 
 class Preparer(Protocol):
@@ -92,17 +98,48 @@ def _guarded(source: Source, redactor: Redactor) -> Outcome:
 
 
 class ProcessPreparer:
-    """Prepares in worker processes (spawned, so torch's threads in the parent are not forked)."""
+    """Prepares in worker processes (spawned, so torch's threads in the parent are not forked).
+
+    A worker that dies (out of memory, a parser crash) fails the items it held; the pool is rebuilt
+    for the next batch instead of failing every later job.
+    """
 
     def __init__(self, *, workers: int, redact: bool) -> None:
+        self._workers = workers
+        self._redact = redact
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(redact,)
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=context, initializer=_init_worker, initargs=(self._redact,)
         )
 
     def start(self, sources: Sequence[Source]) -> Callable[[], list[Outcome]]:
-        futures = [self._pool.submit(_prepare_in_worker, s) for s in sources]
-        return lambda: [f.result() for f in futures]
+        with self._lock:
+            pool = self._pool
+        try:
+            futures = [pool.submit(_prepare_in_worker, s) for s in sources]
+        except BrokenProcessPool:
+            self._replace(pool)
+            return lambda: [_WORKER_DIED for _ in sources]
+        return lambda: [self._result(pool, f) for f in futures]
+
+    def _result(self, pool: ProcessPoolExecutor, future: Future[Outcome]) -> Outcome:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._replace(pool)
+            return _WORKER_DIED
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is broken:
+                log.error("a redaction worker died; starting a new pool")
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            self._pool.shutdown(wait=True, cancel_futures=True)

@@ -46,7 +46,12 @@ def discover(paths: list[Path], *, doc_id: str | None = None) -> Iterator[Source
         if not path.exists():
             yield BadSource(str(path), "no such file")
         elif path.suffix.lower() == ".jsonl":
-            yield from read_jsonl(path.read_bytes(), str(path))
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                yield BadSource(str(path), f"cannot read file ({exc.strerror})")
+                continue
+            yield from read_jsonl(data, str(path))
         else:
             yield _file_source(path, root, doc_id)
 
@@ -61,9 +66,13 @@ def _file_source(path: Path, root: Path, doc_id: str | None) -> Source | BadSour
         modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except OSError as exc:
         return BadSource(str(path), f"cannot read file ({exc.strerror})")
+    try:
+        checked_id = check_doc_id(doc_id or path.relative_to(root).as_posix())
+    except InvalidInputError as exc:
+        return BadSource(str(path), exc.detail)
     return Source(
         name=str(path),
-        doc_id=check_doc_id(doc_id or path.relative_to(root).as_posix()),
+        doc_id=checked_id,
         title=path.stem,
         source_uri=path.resolve().as_uri(),
         data=data,

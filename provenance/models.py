@@ -7,7 +7,6 @@ that a re-ingest changed nothing, it cannot be turned back into the source.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
@@ -36,10 +35,10 @@ class DocumentVersion(SQLModel, table=True):
     media_type: str = Field(default="", max_length=200)
     content_sha256: str = Field(max_length=64)
     source_sha256: str = Field(max_length=64)
+    write_id: str = Field(max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False))
     labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     redaction_counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     chunk_count: int = 0
     page_count: int | None = None
     ingested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -58,3 +57,4 @@ class ChunkRecord(SQLModel, table=True):
     char_start: int
     char_end: int
     page: int | None = None
+    element_type: str = Field(default="", max_length=64)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
@@ -24,6 +25,7 @@ class DocumentSummary:
     current_version: int
     title: str
     source_uri: str
+    labels: tuple[str, ...]
 
 
 def current_version(session: Session, tenant: TenantId, doc_id: str) -> DocumentVersion | None:
@@ -33,14 +35,22 @@ def current_version(session: Session, tenant: TenantId, doc_id: str) -> Document
     return session.get(DocumentVersion, (tenant, doc_id, document.current_version))
 
 
-def current_versions(session: Session, tenant: TenantId, doc_ids: Iterable[str]) -> dict[str, int]:
+def current_writes(session: Session, tenant: TenantId, doc_ids: Iterable[str]) -> dict[str, str]:
+    """The write id of each document's current version: the only points a search may serve."""
     ids = sorted(set(doc_ids))
     if not ids:
         return {}
     rows = session.exec(
-        select(Document.doc_id, Document.current_version).where(
-            Document.tenant == tenant, col(Document.doc_id).in_(ids)
+        select(DocumentVersion.doc_id, DocumentVersion.write_id)
+        .join(
+            Document,
+            and_(
+                col(Document.tenant) == col(DocumentVersion.tenant),
+                col(Document.doc_id) == col(DocumentVersion.doc_id),
+                col(Document.current_version) == col(DocumentVersion.version),
+            ),
         )
+        .where(DocumentVersion.tenant == tenant, col(DocumentVersion.doc_id).in_(ids))
     ).all()
     return dict(rows)
 
@@ -140,21 +150,28 @@ def list_versions(session: Session, tenant: TenantId, doc_id: str) -> list[Docum
     )
 
 
-def list_documents(session: Session, tenant: TenantId, *, limit: int, offset: int) -> list[DocumentSummary]:
-    rows = session.exec(
-        select(Document)
-        .where(Document.tenant == tenant)
+def all_documents(session: Session, tenant: TenantId) -> list[DocumentSummary]:
+    """Every document of the tenant with its current labels, ordered by id (callers filter by access)."""
+    rows = session.execute(  # five columns: more than sqlmodel's typed select() overloads take
+        sa_select(
+            col(Document.doc_id),
+            col(Document.current_version),
+            col(Document.title),
+            col(Document.source_uri),
+            col(DocumentVersion.labels),
+        )
+        .join(
+            DocumentVersion,
+            and_(
+                col(Document.tenant) == col(DocumentVersion.tenant),
+                col(Document.doc_id) == col(DocumentVersion.doc_id),
+                col(Document.current_version) == col(DocumentVersion.version),
+            ),
+        )
+        .where(col(Document.tenant) == tenant)
         .order_by(col(Document.doc_id))
-        .offset(offset)
-        .limit(limit)
     ).all()
-    return [DocumentSummary(r.doc_id, r.current_version, r.title, r.source_uri) for r in rows]
-
-
-def count_documents(session: Session, tenant: TenantId) -> int:
-    return int(
-        session.exec(select(func.count()).select_from(Document).where(Document.tenant == tenant)).one()
-    )
+    return [DocumentSummary(d, v, t, u, tuple(labels)) for d, v, t, u, labels in rows]
 
 
 def delete_document(session: Session, tenant: TenantId, doc_id: str) -> None:

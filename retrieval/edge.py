@@ -36,6 +36,7 @@ from retrieval.ports import AccessFilter, ChunkPoint, Hit, Query
 # Writes since the last optimize before we rebuild indexes; below Qdrant's own indexing threshold a
 # plain scan is as fast as HNSW, above it an unindexed segment makes every search slower.
 OPTIMIZE_EVERY = 2_000
+OPTIMIZE_AFTER_BATCH = 500
 
 
 def to_edge_filter(spec: FilterSpec) -> qe.Filter:
@@ -53,9 +54,10 @@ class _TenantShard:
 
 
 class EdgeVectorStore:
-    def __init__(self, root: Path, *, dimension: int, owner: str = "tessera") -> None:
+    def __init__(self, root: Path, *, dimension: int, owner: str = "tessera", rrf_k: int = 60) -> None:
         self._root = root
         self._dimension = dimension
+        self._rrf_k = rrf_k
         self._shards: dict[str, _TenantShard] = {}
         self._lock = threading.Lock()
         root.mkdir(parents=True, exist_ok=True)
@@ -105,7 +107,7 @@ class EdgeVectorStore:
         assert held is not None
         edge_points = [
             qe.Point(
-                id=point_uuid(tenant, p.payload.chunk_id),
+                id=point_uuid(tenant, p.payload.chunk_id, p.payload.write_id),
                 vector={
                     DENSE: list(p.dense),
                     SPARSE: qe.SparseVector(list(p.sparse.indices), list(p.sparse.values)),
@@ -145,21 +147,23 @@ class EdgeVectorStore:
             request = qe.QueryRequest(
                 limit=k,
                 prefetches=stages,
-                query=qe.Fusion.Rrf(k=60),  # type: ignore[arg-type]  # stub lists Fusion, not its Rrf
+                query=qe.Fusion.Rrf(k=self._rrf_k),  # type: ignore[arg-type]  # stub lists Fusion, not its Rrf
                 filter=flt,
                 with_payload=True,
             )
+        with held.lock:  # a concurrent drop_tenant/close must not pull the shard out from under us
+            found = held.shard.query(request)
         hits = []
-        for point in held.shard.query(request):
+        for point in found:
             point_tenant, payload = from_payload(dict(point.payload or {}))
             hits.append(Hit(tenant=point_tenant, payload=payload, score=float(point.score)))
         return hits
 
-    def delete_document(self, tenant: TenantId, doc_id: str, *, except_version: int | None = None) -> int:
-        return self._delete(tenant, document_filter(tenant, doc_id, except_version))
+    def delete_document(self, tenant: TenantId, doc_id: str, *, keep_write: str | None = None) -> int:
+        return self._delete(tenant, document_filter(tenant, doc_id, keep_write=keep_write))
 
-    def delete_version(self, tenant: TenantId, doc_id: str, version: int) -> int:
-        return self._delete(tenant, document_filter(tenant, doc_id, only_version=version))
+    def delete_write(self, tenant: TenantId, doc_id: str, write_id: str) -> int:
+        return self._delete(tenant, document_filter(tenant, doc_id, only_write=write_id))
 
     def _delete(self, tenant: TenantId, spec: FilterSpec) -> int:
         held = self._open(tenant, create=False)
@@ -178,12 +182,15 @@ class EdgeVectorStore:
         if held is None:
             return 0
         flt = to_edge_filter(document_filter(tenant, doc_id))
-        return int(held.shard.count(qe.CountRequest(exact=True, filter=flt)))
+        with held.lock:
+            return int(held.shard.count(qe.CountRequest(exact=True, filter=flt)))
 
     def optimize(self, tenant: TenantId) -> None:
-        """Build indexes now (e.g. at the end of a batch) instead of waiting for the write threshold."""
+        """Build indexes after a batch, when enough was written to matter. The engine holds the GIL while
+        it optimizes, stalling every thread of the process, so small batches skip it: an unindexed tail
+        of a few hundred points is scanned in well under a millisecond."""
         held = self._open(tenant, create=False)
-        if held is not None:
+        if held is not None and held.pending_writes >= OPTIMIZE_AFTER_BATCH:
             with held.lock:
                 held.shard.optimize()
                 held.pending_writes = 0

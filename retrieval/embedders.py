@@ -46,11 +46,22 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        with self._lock:
-            vectors = self._model.encode(
-                list(texts), batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
-            )
-        return [row.tolist() for row in vectors]
+        # Sort by length so each batch pads little, and take the lock per batch so a search's query
+        # embedding waits for one batch at most, not for a whole ingest window.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start : start + self._batch_size]
+            with self._lock:
+                encoded = self._model.encode(
+                    [texts[i] for i in batch],
+                    batch_size=self._batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                )
+            for i, row in zip(batch, encoded, strict=True):
+                vectors[i] = row.tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         with self._lock:

@@ -14,7 +14,7 @@ from retrieval.ports import AccessFilter, ChunkPayload, SearchFilters
 
 DENSE = "dense"
 SPARSE = "bm25"
-KEYWORD_FIELDS = ("tenant", "doc_id", "labels")
+KEYWORD_FIELDS = ("tenant", "doc_id", "labels", "write_id")
 INTEGER_FIELDS = ("version",)
 
 
@@ -35,6 +35,8 @@ def to_payload(tenant: TenantId, chunk: ChunkPayload) -> dict[str, Any]:
         "content_sha256": chunk.content_sha256,
         "ingested_at": chunk.ingested_at.isoformat(),
         "source_updated_at": chunk.source_updated_at.isoformat() if chunk.source_updated_at else None,
+        "element_type": chunk.element_type,
+        "write_id": chunk.write_id,
     }
 
 
@@ -55,6 +57,8 @@ def from_payload(payload: dict[str, Any]) -> tuple[str, ChunkPayload]:
         content_sha256=str(payload["content_sha256"]),
         ingested_at=datetime.fromisoformat(payload["ingested_at"]),
         source_updated_at=datetime.fromisoformat(updated) if updated else None,
+        element_type=str(payload.get("element_type", "")),
+        write_id=str(payload.get("write_id", "")),
     )
     return str(payload["tenant"]), chunk
 
@@ -83,14 +87,14 @@ def search_filter(tenant: TenantId, allowed: AccessFilter, filters: SearchFilter
 
 
 def document_filter(
-    tenant: TenantId, doc_id: str | None, except_version: int | None = None, only_version: int | None = None
+    tenant: TenantId, doc_id: str | None, *, keep_write: str | None = None, only_write: str | None = None
 ) -> FilterSpec:
     equals: list[tuple[str, str | int]] = [("tenant", tenant)]
     if doc_id is not None:
         equals.append(("doc_id", doc_id))
-    if only_version is not None:
-        equals.append(("version", only_version))
+    if only_write is not None:
+        equals.append(("write_id", only_write))
     not_equals: tuple[tuple[str, str | int], ...] = (
-        (("version", except_version),) if except_version is not None else ()
+        (("write_id", keep_write),) if keep_write is not None else ()
     )
     return FilterSpec(equals=tuple(equals), any_of=(), not_equals=not_equals)

@@ -38,6 +38,8 @@ class ChunkPayload:
     content_sha256: str
     ingested_at: datetime
     source_updated_at: datetime | None
+    element_type: str = ""  # unstructured's category of the chunk's first element (Title, NarrativeText, …)
+    write_id: str = ""  # which write put the point there; only the current write's points are served
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,12 @@ class VectorStore(Protocol):
         self, tenant: TenantId, query: Query, *, allowed: AccessFilter, k: int, candidates: int
     ) -> list[Hit]: ...
 
-    def delete_document(self, tenant: TenantId, doc_id: str, *, except_version: int | None = None) -> int:
-        """Remove a document's points (all, or all but one version); returns how many went."""
+    def delete_document(self, tenant: TenantId, doc_id: str, *, keep_write: str | None = None) -> int:
+        """Remove a document's points (all, or all but one write's); returns how many went."""
         ...
 
-    def delete_version(self, tenant: TenantId, doc_id: str, version: int) -> int:
-        """Remove one version's points, e.g. after its metadata failed to commit."""
+    def delete_write(self, tenant: TenantId, doc_id: str, write_id: str) -> int:
+        """Remove the points of one write, e.g. after its metadata failed to commit."""
         ...
 
     def count(self, tenant: TenantId, doc_id: str | None = None) -> int: ...

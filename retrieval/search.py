@@ -26,8 +26,10 @@ class Mode(StrEnum):
     SPARSE = "bm25"
 
 
-class CurrentVersions(Protocol):
-    def __call__(self, tenant: TenantId, doc_ids: Iterable[str]) -> dict[str, int]: ...
+class CurrentWrites(Protocol):
+    def __call__(self, tenant: TenantId, doc_ids: Iterable[str]) -> dict[str, str]:
+        """For each document, the write id of its current version (absent when deleted)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,13 @@ class SearchService:
         store: VectorStore,
         embedder: Callable[[], Embedder],
         sparse: SparseEncoder,
-        current_versions: CurrentVersions,
+        current_writes: CurrentWrites,
         settings: SearchSettings,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._sparse = sparse
-        self._current_versions = current_versions
+        self._current_writes = current_writes
         self._settings = settings
 
     def validate(self, request: SearchRequest) -> None:
@@ -77,11 +79,11 @@ class SearchService:
         limit = request.k + max(5, request.k // 2)
         candidates = max(limit, request.k * self._settings.candidate_multiplier)
         hits = self._store.search(tenant, query, allowed=allowed, k=limit, candidates=candidates)
-        current = self._current_versions(tenant, {h.payload.doc_id for h in hits})
+        current = self._current_writes(tenant, {h.payload.doc_id for h in hits})
         kept = [
             h
             for h in hits
             if allowed.allows(h.tenant, h.payload.labels)
-            and current.get(h.payload.doc_id) == h.payload.version
+            and current.get(h.payload.doc_id) == h.payload.write_id
         ]
         return kept[: request.k]

@@ -5,13 +5,14 @@ Also runs on ``QdrantClient(":memory:")`` (qdrant-client's in-process mode), whi
 
 from __future__ import annotations
 
+import math
 import threading
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from qdrant_client import QdrantClient, models
-from qdrant_client.http.exceptions import UnexpectedResponse
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from core.errors import UpstreamError
 from core.hashing import point_uuid
@@ -44,19 +45,32 @@ def to_qdrant_filter(spec: FilterSpec) -> models.Filter:
 
 
 class QdrantServerStore:
-    def __init__(self, client: QdrantClient, *, dimension: int, prefix: str = "tessera") -> None:
+    def __init__(
+        self, client: QdrantClient, *, dimension: int, prefix: str = "tessera", rrf_k: int = 60
+    ) -> None:
         self._client = client
         self._dimension = dimension
         self._prefix = prefix
+        self._rrf_k = rrf_k
         self._known: set[str] = set()
         self._lock = threading.Lock()
 
     @classmethod
     def connect(
-        cls, url: str, *, api_key: str | None, dimension: int, prefix: str, timeout_s: float
+        cls, url: str, *, api_key: str | None, dimension: int, prefix: str, timeout_s: float, rrf_k: int = 60
     ) -> QdrantServerStore:
-        client = QdrantClient(url=url, api_key=api_key, timeout=int(timeout_s))
-        return cls(client, dimension=dimension, prefix=prefix)
+        client = QdrantClient(url=url, api_key=api_key, timeout=max(1, math.ceil(timeout_s)))
+        return cls(client, dimension=dimension, prefix=prefix, rrf_k=rrf_k)
+
+    def _exists(self, tenant: TenantId) -> str | None:
+        """The tenant's collection name if it exists; a positive answer is remembered."""
+        name = self._collection(tenant)
+        if name in self._known:
+            return name
+        if self._call(lambda: self._client.collection_exists(name)):
+            self._known.add(name)
+            return name
+        return None
 
     def _collection(self, tenant: TenantId) -> str:
         return f"{self._prefix}_{tenant}"
@@ -66,8 +80,12 @@ class QdrantServerStore:
         if name in self._known:
             return name
         with self._lock:
-            if not self._client.collection_exists(name):
-                self._create(name)
+            if not self._call(lambda: self._client.collection_exists(name)):
+                try:
+                    self._create(name)
+                except UnexpectedResponse as exc:
+                    if exc.status_code != 409:  # another process created it first: fine
+                        raise UpstreamError("the vector engine refused to create a collection") from exc
             self._known.add(name)
         return name
 
@@ -101,7 +119,7 @@ class QdrantServerStore:
         name = self._ensure(tenant)
         structs = [
             models.PointStruct(
-                id=point_uuid(tenant, p.payload.chunk_id),
+                id=point_uuid(tenant, p.payload.chunk_id, p.payload.write_id),
                 vector={
                     DENSE: list(p.dense),
                     SPARSE: models.SparseVector(indices=list(p.sparse.indices), values=list(p.sparse.values)),
@@ -115,8 +133,8 @@ class QdrantServerStore:
     def search(
         self, tenant: TenantId, query: Query, *, allowed: AccessFilter, k: int, candidates: int
     ) -> list[Hit]:
-        name = self._collection(tenant)
-        if name not in self._known and not self._client.collection_exists(name):
+        name = self._exists(tenant)
+        if name is None:
             return []
         flt = to_qdrant_filter(search_filter(tenant, allowed, query.filters))
         prefetch: list[models.Prefetch] = []
@@ -133,7 +151,7 @@ class QdrantServerStore:
             only = prefetch[0]
             request: dict[str, Any] = {"query": only.query, "using": only.using}
         else:
-            request = {"prefetch": prefetch, "query": models.FusionQuery(fusion=models.Fusion.RRF)}
+            request = {"prefetch": prefetch, "query": models.RrfQuery(rrf=models.Rrf(k=self._rrf_k))}
         response = self._call(
             lambda: self._client.query_points(
                 name, query_filter=flt, limit=k, with_payload=True, with_vectors=False, **request
@@ -145,18 +163,18 @@ class QdrantServerStore:
             hits.append(Hit(tenant=point_tenant, payload=payload, score=float(point.score)))
         return hits
 
-    def delete_document(self, tenant: TenantId, doc_id: str, *, except_version: int | None = None) -> int:
-        return self._delete(tenant, document_filter(tenant, doc_id, except_version))
+    def delete_document(self, tenant: TenantId, doc_id: str, *, keep_write: str | None = None) -> int:
+        return self._delete(tenant, document_filter(tenant, doc_id, keep_write=keep_write))
 
-    def delete_version(self, tenant: TenantId, doc_id: str, version: int) -> int:
-        return self._delete(tenant, document_filter(tenant, doc_id, only_version=version))
+    def delete_write(self, tenant: TenantId, doc_id: str, write_id: str) -> int:
+        return self._delete(tenant, document_filter(tenant, doc_id, only_write=write_id))
 
     def _delete(self, tenant: TenantId, spec: FilterSpec) -> int:
-        name = self._collection(tenant)
-        if not self._client.collection_exists(name):
+        name = self._exists(tenant)
+        if name is None:
             return 0
         flt = to_qdrant_filter(spec)
-        doomed = self._client.count(name, count_filter=flt, exact=True).count
+        doomed = int(self._call(lambda: self._client.count(name, count_filter=flt, exact=True).count))
         if doomed:
             self._call(
                 lambda: self._client.delete(
@@ -166,11 +184,11 @@ class QdrantServerStore:
         return doomed
 
     def count(self, tenant: TenantId, doc_id: str | None = None) -> int:
-        name = self._collection(tenant)
-        if not self._client.collection_exists(name):
+        name = self._exists(tenant)
+        if name is None:
             return 0
         flt = to_qdrant_filter(document_filter(tenant, doc_id))
-        return self._client.count(name, count_filter=flt, exact=True).count
+        return int(self._call(lambda: self._client.count(name, count_filter=flt, exact=True).count))
 
     def optimize(self, tenant: TenantId) -> None:
         return None  # a Qdrant server runs its optimizers in the background
@@ -196,5 +214,5 @@ class QdrantServerStore:
     def _call(action: Any) -> Any:
         try:
             return action()
-        except (UnexpectedResponse, ConnectionError, TimeoutError) as exc:
+        except (UnexpectedResponse, ResponseHandlingException, ConnectionError, TimeoutError) as exc:
             raise UpstreamError("the vector engine did not accept the request") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
+from acl.filters import access_filter, check_delete
 from api.deps import PrincipalDep, RuntimeDep
 from api.schemas import DocumentListOut, DocumentOut, DocumentSummaryOut, TextOut, VersionOut
 
@@ -21,7 +22,7 @@ def version_text(
     start: int | None = Query(default=None, description="first character, default 0"),
     end: int | None = Query(default=None, description="one past the last character, default the end"),
 ) -> TextOut:
-    text = runtime.documents.text(principal.tenant, doc_id, version, start, end)
+    text = runtime.documents.text(access_filter(principal), doc_id, version, start, end)
     return TextOut(
         doc_id=text.doc_id,
         version=text.version,
@@ -36,7 +37,7 @@ def version_text(
 def list_documents(
     principal: PrincipalDep, runtime: RuntimeDep, limit: int = 100, offset: int = 0
 ) -> DocumentListOut:
-    total, rows = runtime.documents.list(principal.tenant, limit=limit, offset=offset)
+    total, rows = runtime.documents.list(access_filter(principal), limit=limit, offset=offset)
     return DocumentListOut(
         total=total,
         limit=limit,
@@ -52,7 +53,7 @@ def list_documents(
 
 @router.get("/{doc_id:path}", response_model=DocumentOut)
 def get_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> DocumentOut:
-    document, versions = runtime.documents.get(principal.tenant, doc_id)
+    document, versions = runtime.documents.get(access_filter(principal), doc_id)
     return DocumentOut(
         doc_id=document.doc_id,
         current_version=document.current_version,
@@ -80,5 +81,6 @@ def get_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> D
 
 @router.delete("/{doc_id:path}", status_code=204)
 def delete_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
+    check_delete(principal)
     runtime.documents.delete(principal.tenant, doc_id)
     return Response(status_code=204)

@@ -6,9 +6,10 @@ import json
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from acl.filters import normalise_labels
+from acl.filters import check_ingest, normalise_labels
 from api.deps import PrincipalDep, RuntimeDep
 from api.schemas import JobAcceptedOut, JobItemOut, JobOut, RecordsJobIn
 from core.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
@@ -55,7 +56,8 @@ async def create_job(request: Request, principal: PrincipalDep, runtime: Runtime
         raise PayloadTooLargeError(
             f"a job holds at most {limits.max_files_per_job * 100} items, got {len(items)}"
         )
-    job_id = runtime.jobs.create(principal.tenant, principal.user, items, labels)
+    check_ingest(principal, labels)
+    job_id = await run_in_threadpool(runtime.jobs.create, principal.tenant, principal.user, items, labels)
     request.app.state.job_runner.submit(job_id, principal.tenant, items, labels)
     return JobAcceptedOut(job_id=job_id, status="queued", total=len(items), href=f"/v1/ingest/jobs/{job_id}")
 

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import qdrant_edge as qe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from qdrant_client import QdrantClient
+from qdrant_client import QdrantClient, models
 
 from core.errors import ConflictError
 from core.types import TenantId
 from retrieval.bm25 import QdrantBm25Encoder
 from retrieval.edge import EdgeVectorStore
+from retrieval.payload import to_payload
 from retrieval.ports import AccessFilter, ChunkPayload, ChunkPoint, Query, SearchFilters, VectorStore
 from retrieval.server import QdrantServerStore
 from tests.support.fakes import FakeEmbedder
@@ -53,7 +56,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStor
 
 
 def point(
-    doc_id: str, text: str, *, version: int = 1, index: int = 0, labels: tuple[str, ...] = ("public",)
+    doc_id: str,
+    text: str,
+    *,
+    version: int = 1,
+    index: int = 0,
+    labels: tuple[str, ...] = ("public",),
+    write_id: str = "w1",
 ) -> ChunkPoint:
     payload = ChunkPayload(
         chunk_id=f"{doc_id}#v{version}#c{index}",
@@ -70,8 +79,32 @@ def point(
         content_sha256="0" * 64,
         ingested_at=datetime(2026, 11, 27, tzinfo=UTC),
         source_updated_at=None,
+        element_type="NarrativeText",
+        write_id=write_id,
     )
     return ChunkPoint(payload, embedder.embed_query(text), bm25.encode_document(text))
+
+
+def plant_foreign_point(store: VectorStore, inside: TenantId, claimed_tenant: str, text: str) -> None:
+    """Write a point whose payload names another tenant straight into ``inside``'s shard/collection,
+    bypassing the adapter: what a bug or a corrupted import could leave behind."""
+    foreign = point("planted", text)
+    payload = to_payload(TenantId(claimed_tenant), foreign.payload)
+    vector = {"dense": list(foreign.dense)}
+    if isinstance(store, EdgeVectorStore):
+        store.upsert(inside, [point("seed", "seed")])  # make sure the shard exists
+        held = store._open(inside, create=True)
+        assert held is not None
+        held.shard.update(
+            qe.UpdateOperation.upsert_points([qe.Point(id=str(uuid.uuid4()), vector=vector, payload=payload)])
+        )
+    else:
+        assert isinstance(store, QdrantServerStore)
+        store.upsert(inside, [point("seed", "seed")])
+        store._client.upsert(
+            store._collection(inside),
+            points=[models.PointStruct(id=str(uuid.uuid4()), vector=vector, payload=payload)],
+        )
 
 
 def query(text: str, **filters: tuple[str, ...]) -> Query:
@@ -136,15 +169,31 @@ def test_caller_filters_narrow_but_never_widen(store: VectorStore) -> None:
     assert [h.payload.doc_id for h in hits] == ["two"]
 
 
-def test_delete_document_except_version_keeps_only_that_version(store: VectorStore) -> None:
-    store.upsert(
-        A, [point("d", "old text", version=1), point("d", "new text", version=2), point("e", "other")]
-    )
-    assert store.delete_document(A, "d", except_version=2) == 1
+def test_delete_document_keep_write_keeps_only_that_write(store: VectorStore) -> None:
+    old, new = point("d", "old text", write_id="w1"), point("d", "new text", version=2, write_id="w2")
+    store.upsert(A, [old, new, point("e", "other")])
+    assert store.delete_document(A, "d", keep_write="w2") == 1
     assert store.count(A, "d") == 1
-    assert store.delete_version(A, "d", 2) == 1
+    assert store.delete_write(A, "d", "w2") == 1
     assert store.count(A, "d") == 0
     assert store.count(A) == 1
+
+
+def test_two_writes_of_the_same_chunk_do_not_overwrite_each_other(store: VectorStore) -> None:
+    store.upsert(A, [point("d", "writer one", write_id="w1")])
+    store.upsert(A, [point("d", "writer two", write_id="w2")])
+    assert store.count(A, "d") == 2
+    assert store.delete_write(A, "d", "w1") == 1
+    [hit] = store.search(A, query("writer"), allowed=everyone(A), k=5, candidates=5)
+    assert hit.payload.text == "writer two"
+
+
+def test_the_engine_filter_itself_drops_points_claiming_another_tenant(store: VectorStore) -> None:
+    """Separate shards are not the only wall: the tenant condition runs inside the engine too."""
+    plant_foreign_point(store, inside=B, claimed_tenant=A, text="acquisition target list")
+    hits = store.search(B, query("acquisition target list"), allowed=everyone(B), k=10, candidates=20)
+    assert "planted" not in {h.payload.doc_id for h in hits}
+    assert all(h.tenant == B for h in hits)
 
 
 def test_unknown_tenant_is_empty_not_an_error(store: VectorStore) -> None:
@@ -156,7 +205,7 @@ def test_unknown_tenant_is_empty_not_an_error(store: VectorStore) -> None:
     assert store.delete_document(TenantId("nobody"), "x") == 0
 
 
-def test_upsert_of_the_same_chunk_replaces_it(store: VectorStore) -> None:
+def test_upsert_of_the_same_chunk_and_write_replaces_it(store: VectorStore) -> None:
     store.upsert(A, [point("d", "first")])
     store.upsert(A, [point("d", "second")])
     assert store.count(A, "d") == 1

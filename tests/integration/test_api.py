@@ -298,3 +298,44 @@ def test_jsonl_upload_expands_into_records(client: TestClient, runtime: Runtime)
         headers,
     )
     assert [i["status"] for i in job["items"]] == ["indexed", "indexed", "failed"]
+
+
+def test_document_routes_apply_the_same_labels_as_search(client: TestClient, runtime: Runtime) -> None:
+    admin = key(runtime)
+    ingest_records(client, admin, [{"id": "bands", "text": "salary bands for engineers"}], labels=["hr"])
+    ingest_records(client, admin, [{"id": "faq", "text": "salary is paid monthly"}])
+    staff = key(runtime, roles=("staff",), user="sam")
+    assert client.get("/v1/documents/bands", headers=staff).status_code == 404
+    assert client.get("/v1/documents/bands/versions/1/text", headers=staff).status_code == 404
+    listing = client.get("/v1/documents", headers=staff).json()
+    assert listing["total"] == 1 and [d["doc_id"] for d in listing["documents"]] == ["faq"]
+    hr = key(runtime, roles=("hr",), user="hana")
+    assert (
+        client.get("/v1/documents/bands/versions/1/text", headers=hr).json()["text"]
+        == "salary bands for engineers"
+    )
+
+
+def test_writing_needs_a_writer_role_and_only_labels_it_holds(client: TestClient, runtime: Runtime) -> None:
+    reader = key(runtime, roles=("staff",), user="sam")
+    body = {"records": [{"id": "x", "text": "y"}]}
+    response = client.post("/v1/ingest/jobs", json=body, headers=reader)
+    assert response.status_code == 403 and response.headers["content-type"] == PROBLEM
+    writer = key(runtime, roles=("ingest", "eng"), user="ivy")
+    assert client.post("/v1/ingest/jobs", json={**body, "labels": ["hr"]}, headers=writer).status_code == 403
+    assert client.post("/v1/ingest/jobs", json={**body, "labels": ["eng"]}, headers=writer).status_code == 202
+    assert client.delete("/v1/documents/x", headers=writer).status_code == 403
+
+
+def test_a_crash_still_answers_problem_json_with_a_trace_id(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom with internal detail")
+
+    monkeypatch.setattr(runtime.search, "search", explode)
+    response = client.post("/v1/search", json={"query": "x"}, headers=key(runtime))
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["X-Trace-Id"] == response.json()["trace_id"]
+    assert "boom" not in response.text

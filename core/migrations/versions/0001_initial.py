@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("char_start", sa.Integer(), nullable=False),
         sa.Column("char_end", sa.Integer(), nullable=False),
         sa.Column("page", sa.Integer(), nullable=True),
+        sa.Column("element_type", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("tenant", "chunk_id"),
     )
     with op.batch_alter_table("chunks", schema=None) as batch_op:
@@ -54,10 +55,10 @@ def upgrade() -> None:
         sa.Column("media_type", sa.String(length=200), nullable=False),
         sa.Column("content_sha256", sa.String(length=64), nullable=False),
         sa.Column("source_sha256", sa.String(length=64), nullable=False),
+        sa.Column("write_id", sa.String(length=32), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("labels", sa.JSON(), nullable=False),
         sa.Column("redaction_counts", sa.JSON(), nullable=False),
-        sa.Column("meta", sa.JSON(), nullable=False),
         sa.Column("chunk_count", sa.Integer(), nullable=False),
         sa.Column("page_count", sa.Integer(), nullable=True),
         sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
