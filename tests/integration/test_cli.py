@@ -114,3 +114,50 @@ def test_db_upgrade_is_idempotent(cli: CliRunner) -> None:
     for _ in range(2):
         result = cli.invoke(app, ["db", "upgrade"])
         assert result.exit_code == 0 and "is up to date" in result.stdout
+
+
+def write_beir(root: Path) -> Path:
+    (root / "qrels").mkdir(parents=True)
+    corpus = [
+        {"_id": "d1", "title": "Aspirin", "text": "Aspirin reduces the risk of heart attack in adults."},
+        {"_id": "d2", "title": "Vitamin D", "text": "Vitamin D deficiency is linked to bone fractures."},
+        {"_id": "d3", "title": "Sleep", "text": "Short sleep raises blood pressure in teenagers."},
+    ]
+    (root / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in corpus))
+    queries = [
+        {"_id": "q1", "text": "does aspirin prevent heart attacks"},
+        {"_id": "q2", "text": "bone fractures"},
+    ]
+    (root / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries))
+    (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    return root
+
+
+def test_eval_retrieval_prints_metrics_and_writes_a_trec_run(cli: CliRunner, tmp_path: Path) -> None:
+    dataset = write_beir(tmp_path / "beir")
+    run = tmp_path / "run.trec"
+    result = cli.invoke(app, ["eval", "retrieval", "--beir", str(dataset), "--json", "--save-run", str(run)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["queries"] == 2 and summary["documents"] == 3
+    assert summary["results"]["hybrid"]["ndcg@10"] == 1.0
+    assert set(summary["results"]) == {"hybrid", "dense", "bm25"}
+    lines = run.read_text().splitlines()
+    assert lines[0].split()[:4] == ["q1", "Q0", "d1", "1"]
+    # the scratch tenant is gone afterwards: no shard directory, no rows
+    shards = get_settings().shards_dir
+    assert not [p for p in shards.iterdir() if p.name.startswith("eval_")]
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(get_settings().resolved_database_url)
+    with engine.connect() as connection:
+        for table in ("documents", "chunks", "ingest_jobs"):
+            assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+    engine.dispose()
+
+
+def test_eval_names_what_a_beir_directory_lacks(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = cli.invoke(app, ["eval", "retrieval", "--beir", str(tmp_path / "empty")])
+    assert result.exit_code == 1
+    assert "BEIR directory lacks corpus.jsonl" in result.stderr
