@@ -28,6 +28,14 @@ class DocumentSummary:
     labels: tuple[str, ...]
 
 
+# Joins a version to its document only when it is the document's current version.
+_IS_CURRENT = and_(
+    col(Document.tenant) == col(DocumentVersion.tenant),
+    col(Document.doc_id) == col(DocumentVersion.doc_id),
+    col(Document.current_version) == col(DocumentVersion.version),
+)
+
+
 def current_version(session: Session, tenant: TenantId, doc_id: str) -> DocumentVersion | None:
     document = session.get(Document, (tenant, doc_id))
     if document is None:
@@ -44,11 +52,7 @@ def current_writes(session: Session, tenant: TenantId, doc_ids: Iterable[str]) -
         select(DocumentVersion.doc_id, DocumentVersion.write_id)
         .join(
             Document,
-            and_(
-                col(Document.tenant) == col(DocumentVersion.tenant),
-                col(Document.doc_id) == col(DocumentVersion.doc_id),
-                col(Document.current_version) == col(DocumentVersion.version),
-            ),
+            _IS_CURRENT,
         )
         .where(DocumentVersion.tenant == tenant, col(DocumentVersion.doc_id).in_(ids))
     ).all()
@@ -69,11 +73,7 @@ def sources_by_doc(session: Session, tenant: TenantId, doc_ids: Sequence[str]) -
             )
             .join(
                 Document,
-                and_(
-                    col(Document.tenant) == col(DocumentVersion.tenant),
-                    col(Document.doc_id) == col(DocumentVersion.doc_id),
-                    col(Document.current_version) == col(DocumentVersion.version),
-                ),
+                _IS_CURRENT,
             )
             .where(DocumentVersion.tenant == tenant, col(DocumentVersion.doc_id).in_(batch))
         ).all()
@@ -162,11 +162,7 @@ def all_documents(session: Session, tenant: TenantId) -> list[DocumentSummary]:
         )
         .join(
             DocumentVersion,
-            and_(
-                col(Document.tenant) == col(DocumentVersion.tenant),
-                col(Document.doc_id) == col(DocumentVersion.doc_id),
-                col(Document.current_version) == col(DocumentVersion.version),
-            ),
+            _IS_CURRENT,
         )
         .where(col(Document.tenant) == tenant)
         .order_by(col(Document.doc_id))
