@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
-from api.metrics import trace_and_measure
+from api.metrics import TraceAndMeasure
 from api.routes import documents, health, ingest, search
 from api.runtime import Runtime, build_runtime
 from core.settings import Settings, get_settings
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         summary="Tenant-isolated retrieval with provenance",
         lifespan=lifespan,
     )
-    app.middleware("http")(trace_and_measure)
+    app.add_middleware(TraceAndMeasure)
     problems.install(app)
     for router in (health.router, search.router, ingest.router, documents.router):
         app.include_router(router)
