@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Engine
 
-from core.db import make_engine, migrate, session_scope
+from core.db import make_engine, migrate
 from core.offline import enforce_offline
 from core.settings import Settings
 from core.types import TenantId
@@ -132,8 +132,8 @@ def build_runtime(
     )
 
     def current_writes(tenant: TenantId, doc_ids: Iterable[str]) -> dict[str, str]:
-        with session_scope(engine) as session:
-            return docs.current_writes(session, tenant, doc_ids)
+        with engine.connect() as connection:
+            return docs.current_writes(connection, tenant, doc_ids)
 
     search = SearchService(
         store=vector_store,

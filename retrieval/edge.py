@@ -67,6 +67,10 @@ class EdgeVectorStore:
         return qe.EdgeConfig(
             vectors={DENSE: qe.EdgeVectorParams(size=self._dimension, distance=qe.Distance.Cosine)},
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            # A tenant's shard is small: fanning one query over a thread pool costs more than it saves,
+            # and the pool competes with the query encoder's threads for the cores (measured: the
+            # engine's share of a search fell from ~4.7 ms to ~2.2 ms right after an embedding).
+            max_search_threads=1,
         )
 
     def _open(self, tenant: TenantId, *, create: bool) -> _TenantShard | None:
@@ -91,7 +95,7 @@ class EdgeVectorStore:
 
     def _load_or_create(self, path: Path, exists: bool) -> qe.EdgeShard:
         if exists:
-            return qe.EdgeShard.load(str(path))
+            return qe.EdgeShard.load(str(path), self._config())  # applies runtime settings to old shards
         path.mkdir(parents=True, exist_ok=True)
         shard = qe.EdgeShard.create(str(path), self._config())
         for field in KEYWORD_FIELDS:
