@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
+from api.limits import BodyLimit
 from api.metrics import TraceAndMeasure
 from api.routes import documents, health, ingest, search
 from api.runtime import Runtime, build_runtime
@@ -45,6 +46,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         summary="Tenant-isolated retrieval with provenance",
         lifespan=lifespan,
     )
+    limit = (runtime.settings if runtime else (settings or get_settings())).ingest.max_request_bytes
+    app.add_middleware(BodyLimit, max_bytes=limit)
     app.add_middleware(TraceAndMeasure)
     problems.install(app)
     for router in (health.router, search.router, ingest.router, documents.router):

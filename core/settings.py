@@ -36,6 +36,7 @@ class ChunkingSettings(BaseModel):
 class IngestSettings(BaseModel):
     max_file_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     max_files_per_job: int = Field(default=1000, ge=1)
+    max_request_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)  # whole HTTP body
     redact: bool = True
     # Redaction runs in worker processes so it overlaps with embedding on the other core.
     redaction_workers: int = Field(default=1, ge=0, le=16)

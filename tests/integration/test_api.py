@@ -339,3 +339,21 @@ def test_a_crash_still_answers_problem_json_with_a_trace_id(
     assert response.headers["content-type"] == PROBLEM
     assert response.headers["X-Trace-Id"] == response.json()["trace_id"]
     assert "boom" not in response.text
+
+
+def test_request_bodies_over_the_limit_are_refused_before_reading(
+    make_runtime: RuntimeFactory, database_url: str
+) -> None:
+    from core.settings import IngestSettings
+
+    runtime = make_runtime(
+        database_url=database_url, ingest=IngestSettings(redaction_workers=0, max_request_bytes=2048)
+    )
+    with TestClient(create_app(runtime=runtime)) as client:
+        headers = key(runtime)
+        files = [("files", ("big.txt", b"x" * 5000, "text/plain"))]
+        response = client.post("/v1/ingest/jobs", files=files, headers=headers)
+        assert response.status_code == 413
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["detail"] == "request body is larger than the limit of 2048 bytes"
+        assert client.post("/v1/search", json={"query": "fine"}, headers=headers).status_code == 200
