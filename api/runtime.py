@@ -13,6 +13,8 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Engine
 
+from acl.auth import Authenticator
+from core.cores import CoreShare
 from core.db import make_engine, migrate
 from core.offline import enforce_offline
 from core.settings import Settings
@@ -59,6 +61,7 @@ class Lazy(Generic[T]):
 class Runtime:
     settings: Settings
     engine: Engine
+    auth: Authenticator
     store: VectorStore
     embedder: Lazy[Embedder]
     preparer: Lazy[Preparer]
@@ -104,15 +107,9 @@ def build_runtime(
     migrate(engine)
     vector_store = store or build_store(settings, owner)
     model_path = settings.embedding.model_path or None
-    lazy_embedder: Lazy[Embedder] = Lazy(
-        embedder
-        or (
-            lambda: SentenceTransformerEmbedder(
-                model_path, batch_size=settings.embedding.batch_size, device=settings.embedding.device
-            )
-        )
-    )
-    lazy_preparer: Lazy[Preparer] = Lazy(preparer or (lambda: _default_preparer(settings)))
+    cores = CoreShare()  # redaction workers report the cores they hold; the encoder leaves them
+    lazy_embedder: Lazy[Embedder] = Lazy(embedder or (lambda: default_embedder(settings, cores)))
+    lazy_preparer: Lazy[Preparer] = Lazy(preparer or (lambda: default_preparer(settings, cores)))
     chunker = Lazy(
         lambda: Chunker(
             HuggingFaceTokenCounter(model_path or default_model_path()),
@@ -145,6 +142,7 @@ def build_runtime(
     return Runtime(
         settings=settings,
         engine=engine,
+        auth=Authenticator(engine, ttl_s=settings.auth.key_cache_seconds),
         store=vector_store,
         embedder=lazy_embedder,
         preparer=lazy_preparer,
@@ -155,7 +153,15 @@ def build_runtime(
     )
 
 
-def _default_preparer(settings: Settings) -> Preparer:
-    if settings.ingest.redaction_workers > 0:
-        return ProcessPreparer(workers=settings.ingest.redaction_workers, redact=settings.ingest.redact)
-    return InlinePreparer(PresidioRedactor() if settings.ingest.redact else NoRedactor())
+def default_embedder(settings: Settings, cores: CoreShare) -> Embedder:
+    embedding = settings.embedding
+    return SentenceTransformerEmbedder(
+        embedding.model_path or None, batch_size=embedding.batch_size, device=embedding.device, cores=cores
+    )
+
+
+def default_preparer(settings: Settings, cores: CoreShare) -> Preparer:
+    ingest = settings.ingest
+    if ingest.redaction_workers > 0:
+        return ProcessPreparer(workers=ingest.redaction_workers, redact=ingest.redact, cores=cores)
+    return InlinePreparer(PresidioRedactor() if ingest.redact else NoRedactor())

@@ -22,7 +22,9 @@ class EmbeddingSettings(BaseModel):
     """The dense encoder. ``model_path`` unset means the all-MiniLM-L6-v2 shipped as a package."""
 
     model_path: str | None = None
-    batch_size: int = Field(default=32, ge=1, le=1024)
+    # Small batches: on CPU they cost no more per text than big ones (less padding), and the encoder
+    # re-checks between batches how many cores the redaction workers leave it (core.cores).
+    batch_size: int = Field(default=8, ge=1, le=1024)
     device: str = "cpu"
 
 
@@ -51,6 +53,12 @@ class SearchSettings(BaseModel):
     rrf_k: int = Field(default=60, ge=1)
 
 
+class AuthSettings(BaseModel):
+    # How long a verified API key is trusted without asking the database again; a revoked key keeps
+    # working for at most this long in a running API process. 0 checks on every request.
+    key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TESSERA_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -63,6 +71,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = ChunkingSettings()
     ingest: IngestSettings = IngestSettings()
     search: SearchSettings = SearchSettings()
+    auth: AuthSettings = AuthSettings()
     log_level: str = "INFO"
 
     @field_validator("data_dir")

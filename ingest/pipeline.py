@@ -1,7 +1,8 @@
 """The ingest spine: skip unchanged → parse + redact → chunk → embed → write, one outcome per item.
 
-Work moves in windows: while window *n* is embedded and written here, window *n+1* is parsed and
-redacted by the preparer (another process by default). A version is written to the engine first,
+Work moves in windows through three overlapping stages: the preparer parses and redacts window
+*n+1* (in another process by default), this thread chunks and embeds window *n*, and a writer thread
+stores window *n-1*. A version is written to the engine first,
 made current in the database in one transaction, and only then are older versions' points removed;
 searches re-check the current version, so they see exactly one version of a document at any time.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
@@ -87,21 +89,40 @@ class IngestPipeline:
     ) -> Iterator[ItemOutcome]:
         acl_labels = normalise_labels(labels)
         numbered = enumerate(items)
+        sizes = _window_sizes(self._window)
         pending: tuple[list[_Planned], Callable[[], list[Outcome]]] | None = None
+        writing: Future[list[ItemOutcome]] | None = None
         wrote = False
-        while window := list(islice(numbered, self._window)):
-            planned, done = self._plan(tenant, window, acl_labels)
-            yield from done
-            started = self._preparer().start([p.source for p in planned]) if planned else (lambda: [])
-            if pending is not None:
-                outcomes = list(self._finish(tenant, *pending, acl_labels))
+        # Three stages overlap: the preparer works on window n+1, this thread embeds window n, and
+        # the writer thread stores window n-1 (chunking, BM25, engine and database writes).
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        try:
+            while True:
+                window = list(islice(numbered, next(sizes)))
+                started: Callable[[], list[Outcome]] | None = None
+                if window:
+                    planned, done = self._plan(tenant, window, acl_labels)
+                    yield from done
+                    started = self._preparer().start([p.source for p in planned]) if planned else None
+                embedded = self._embed(*pending) if pending is not None else None
+                if writing is not None:
+                    outcomes = writing.result()
+                    wrote = wrote or any(o.status == ItemStatus.INDEXED for o in outcomes)
+                    yield from outcomes
+                    writing = None
+                if embedded is not None:
+                    failed, ready, vectors = embedded
+                    yield from failed
+                    writing = writer.submit(self._store_all, tenant, ready, vectors, acl_labels)
+                if not window:
+                    break
+                pending = (planned, started) if started is not None else None
+            if writing is not None:
+                outcomes = writing.result()
                 wrote = wrote or any(o.status == ItemStatus.INDEXED for o in outcomes)
                 yield from outcomes
-            pending = (planned, started)
-        if pending is not None:
-            outcomes = list(self._finish(tenant, *pending, acl_labels))
-            wrote = wrote or any(o.status == ItemStatus.INDEXED for o in outcomes)
-            yield from outcomes
+        finally:
+            writer.shutdown(wait=True)  # a consumer that stops early still leaves no write running
         if wrote:
             self._store.optimize(tenant)
 
@@ -128,47 +149,48 @@ class IngestPipeline:
                 planned.append(_Planned(position, item, digest))
         return planned, settled
 
-    def _finish(
-        self,
-        tenant: TenantId,
-        planned: list[_Planned],
-        started: Callable[[], list[Outcome]],
-        labels: tuple[str, ...],
-    ) -> Iterator[ItemOutcome]:
+    def _embed(
+        self, planned: list[_Planned], started: Callable[[], list[Outcome]]
+    ) -> tuple[list[ItemOutcome], list[_Ready], list[list[float]]]:
+        """Chunk and embed a prepared window; items that failed so far come back as outcomes."""
+        failed: list[ItemOutcome] = []
         ready: list[_Ready] = []
         for plan, result in zip(planned, started(), strict=True):
             if isinstance(result, TesseraError):
-                yield _failed(plan, result.detail)
+                failed.append(_failed(plan, result.detail))
                 continue
             try:
                 ready.append(_Ready(plan, result, self._chunker().chunk(result.document)))
             except Exception as exc:  # a chunker bug fails this item, not the job
                 log.exception("chunking %s failed", plan.source.doc_id)
-                yield _failed(plan, f"could not chunk document ({type(exc).__name__})")
-        if not ready:
-            return
+                failed.append(_failed(plan, f"could not chunk document ({type(exc).__name__})"))
         texts = [c.text for r in ready for c in r.chunks]
-        dense = iter(self._embedder().embed_documents(texts))
+        return failed, ready, self._embedder().embed_documents(texts) if texts else []
+
+    def _store_all(
+        self, tenant: TenantId, ready: list[_Ready], vectors: list[list[float]], labels: tuple[str, ...]
+    ) -> list[ItemOutcome]:
+        """On the writer thread: store each embedded document; a failure fails its own item only."""
+        outcomes: list[ItemOutcome] = []
+        dense = iter(vectors)
         for item in ready:
-            vectors = [next(dense) for _ in item.chunks]
+            item_vectors = [next(dense) for _ in item.chunks]
+            plan = item.planned
             try:
-                version = self._write(tenant, item, vectors, labels)
+                version = self._write(tenant, item, item_vectors, labels)
             except TesseraError as exc:
-                yield _failed(item.planned, exc.detail)
+                outcomes.append(_failed(plan, exc.detail))
                 continue
             except Exception as exc:
-                log.exception("writing %s failed", item.planned.source.doc_id)
-                yield _failed(item.planned, f"could not store document ({type(exc).__name__})")
+                log.exception("writing %s failed", plan.source.doc_id)
+                outcomes.append(_failed(plan, f"could not store document ({type(exc).__name__})"))
                 continue
-            plan = item.planned
-            yield ItemOutcome(
-                plan.position,
-                plan.source.name,
-                ItemStatus.INDEXED,
-                plan.source.doc_id,
-                version,
-                len(item.chunks),
+            source = plan.source
+            indexed = ItemOutcome(
+                plan.position, source.name, ItemStatus.INDEXED, source.doc_id, version, len(item.chunks)
             )
+            outcomes.append(indexed)
+        return outcomes
 
     def _write(
         self, tenant: TenantId, item: _Ready, vectors: list[list[float]], labels: tuple[str, ...]
@@ -246,6 +268,15 @@ class IngestPipeline:
             # current write) and go with the next write or delete of this document.
             log.warning("could not remove superseded points of %s", source.doc_id, exc_info=True)
         return version
+
+
+def _window_sizes(largest: int) -> Iterator[int]:
+    """4, 8, 16, ... up to ``largest``: the encoder idles until the first window is prepared, so that
+    one is small; later ones are big enough to keep the preparer a whole window ahead."""
+    size = min(4, largest)
+    while True:
+        yield size
+        size = min(size * 2, largest)
 
 
 def _source_digest(source: Source) -> str:

@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.cores import CoreShare
 from core.errors import InvalidInputError, TesseraError
 from ingest.document import PreparedDocument, Source, join_segments
 from ingest.parse import partition
@@ -101,13 +102,18 @@ class ProcessPreparer:
     """Prepares in worker processes (spawned, so torch's threads in the parent are not forked).
 
     A worker that dies (out of memory, a parser crash) fails the items it held; the pool is rebuilt
-    for the next batch instead of failing every later job.
+    for the next batch instead of failing every later job. While documents are in flight, the cores
+    the workers keep busy are reported to ``cores`` so that the encoder leaves them alone.
     """
 
-    def __init__(self, *, workers: int, redact: bool) -> None:
+    def __init__(self, *, workers: int, redact: bool, cores: CoreShare | None = None) -> None:
         self._workers = workers
         self._redact = redact
+        self._cores = cores or CoreShare()
         self._lock = threading.Lock()
+        # A pool shut down under ``_lock`` runs the cancelled futures' callbacks, which count here.
+        self._count_lock = threading.Lock()
+        self._in_flight = 0
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -119,12 +125,22 @@ class ProcessPreparer:
     def start(self, sources: Sequence[Source]) -> Callable[[], list[Outcome]]:
         with self._lock:
             pool = self._pool
+        futures: list[Future[Outcome]] = []
         try:
-            futures = [pool.submit(_prepare_in_worker, s) for s in sources]
+            for source in sources:
+                future = pool.submit(_prepare_in_worker, source)
+                self._count(+1)
+                future.add_done_callback(lambda _: self._count(-1))
+                futures.append(future)
         except BrokenProcessPool:
             self._replace(pool)
             return lambda: [_WORKER_DIED for _ in sources]
         return lambda: [self._result(pool, f) for f in futures]
+
+    def _count(self, change: int) -> None:
+        with self._count_lock:
+            self._in_flight += change
+            self._cores.occupy(self, min(self._workers, self._in_flight))
 
     def _result(self, pool: ProcessPoolExecutor, future: Future[Outcome]) -> Outcome:
         try:

@@ -75,12 +75,6 @@ def resolve_overlaps(found: list[Any]) -> list[Any]:
     return sorted(kept, key=lambda r: r.start)
 
 
-def _lower_as_lemma(doc: Any) -> Any:
-    for token in doc:
-        token.lemma_ = token.lower_
-    return doc
-
-
 class PresidioRedactor:
     def __init__(self, *, batch_size: int = 32, min_score: float = 0.4) -> None:
         enforce_offline()
@@ -158,11 +152,17 @@ class PresidioRedactor:
         return AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
 
     def redact(self, texts: Sequence[str]) -> list[Redaction]:
+        # A document's title is often also its first paragraph: analyse each distinct text once.
+        distinct = list(dict.fromkeys(texts))
+        done = dict(zip(distinct, self._redact_distinct(distinct), strict=True))
+        return [done[text] for text in texts]
+
+    def _redact_distinct(self, texts: list[str]) -> list[Redaction]:
         from presidio_anonymizer.entities import OperatorConfig
 
         engine = self._analyzer.nlp_engine
         results: list[Redaction] = []
-        artifacts = engine.process_batch(list(texts), language="en", batch_size=self._batch_size)
+        artifacts = engine.process_batch(texts, language="en", batch_size=self._batch_size)
         for text, nlp_artifacts in artifacts:
             found = self._analyzer.analyze(
                 text=text,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from core.cores import CoreShare
 from core.offline import enforce_offline
 
 
@@ -18,8 +19,16 @@ def default_model_path() -> str:
 class SentenceTransformerEmbedder:
     """Loads the model once; encodes in batches with unit-length output so dot product = cosine."""
 
-    def __init__(self, model_path: str | None = None, *, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        model_path: str | None = None,
+        *,
+        batch_size: int = 8,
+        device: str = "cpu",
+        cores: CoreShare | None = None,
+    ) -> None:
         enforce_offline()
+        import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
@@ -28,12 +37,18 @@ class SentenceTransformerEmbedder:
         self.model_path = model_path or default_model_path()
         self._model: Any = SentenceTransformer(self.model_path, device=device)
         self._batch_size = batch_size
-        # The model object is not safe to call from several threads at once (tokeniser state).
-        self._lock = threading.Lock()
+        # Every call runs on this one thread: the model is not safe to call from several threads at
+        # once (tokeniser state), and torch's OpenMP keeps a team of threads per calling thread, so
+        # calls arriving on a web server's many worker threads would each wake a cold team, and the
+        # idle teams' spinning threads would steal the cores (measured: slower query embeddings).
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
             raise ValueError(f"cannot tell the embedding dimension of {self.model_path}")
         self._dimension = int(dimension)
+        self._cores = cores or CoreShare()
+        self._threads = torch.get_num_threads()  # what the process was given: OMP_NUM_THREADS or all cores
+        self._torch: Any = torch
 
     @property
     def dimension(self) -> int:
@@ -46,24 +61,25 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        # Sort by length so each batch pads little, and take the lock per batch so a search's query
-        # embedding waits for one batch at most, not for a whole ingest window.
+        # Sort by length so each batch pads little, and hand the batches to the encoder thread one at
+        # a time so a search's query embedding waits for one batch at most, not for a whole window.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors: list[list[float]] = [[] for _ in texts]
         for start in range(0, len(order), self._batch_size):
             batch = order[start : start + self._batch_size]
-            with self._lock:
-                encoded = self._model.encode(
-                    [texts[i] for i in batch],
-                    batch_size=self._batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                )
+            encoded = self._thread.submit(self._encode, [texts[i] for i in batch]).result()
             for i, row in zip(batch, encoded, strict=True):
                 vectors[i] = row.tolist()
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
-            vector = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0]
-        return list(vector.tolist())
+        return list(self._thread.submit(self._encode, [text]).result()[0].tolist())
+
+    def _encode(self, texts: list[str]) -> Any:
+        """On the encoder thread: leave the cores redaction workers are busy on (core.cores), encode."""
+        threads = self._cores.left_of(self._threads)
+        if threads != self._torch.get_num_threads():
+            self._torch.set_num_threads(threads)
+        return self._model.encode(
+            texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )

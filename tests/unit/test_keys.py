@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from acl.auth import Authenticator
 from acl.keys import authenticate, create_key, revoke_key
 from acl.models import ApiKey
 from core.db import make_engine, migrate, session_scope
@@ -62,3 +63,46 @@ def test_revoked_key_stops_working_and_other_tenants_cannot_revoke(engine) -> No
         revoke_key(session, TenantId("acme"), issued.key_id)
     with session_scope(engine) as session, pytest.raises(UnauthenticatedError):
         authenticate(session, issued.token)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_verified_key_is_trusted_for_the_ttl_then_checked_again(engine) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(engine) as session:
+        issued = create_key(session, "acme", "ann", ("reader",))
+    clock = _Clock()
+    auth = Authenticator(engine, ttl_s=5, clock=clock)
+    assert auth.remembered(issued.token) is None  # never verified yet
+    principal = auth.verify(issued.token)
+    with session_scope(engine) as session:
+        revoke_key(session, TenantId("acme"), principal.key_id or "")
+    clock.now += 4.9
+    assert auth.remembered(issued.token) == principal  # revocation elsewhere: trusted until the TTL ends
+    clock.now += 0.2
+    assert auth.remembered(issued.token) is None
+    with pytest.raises(UnauthenticatedError):
+        auth.verify(issued.token)
+
+
+def test_a_zero_ttl_checks_the_database_every_time(engine) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(engine) as session:
+        issued = create_key(session, "acme", "ann", ())
+    auth = Authenticator(engine, ttl_s=0)
+    auth.verify(issued.token)
+    assert auth.remembered(issued.token) is None
+
+
+def test_failed_keys_are_not_remembered(engine) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(engine) as session:
+        issued = create_key(session, "acme", "ann", ())
+    auth = Authenticator(engine, ttl_s=60)
+    wrong = issued.token[:-2] + ("aa" if not issued.token.endswith("aa") else "bb")
+    with pytest.raises(UnauthenticatedError):
+        auth.verify(wrong)
+    assert auth.remembered(wrong) is None
