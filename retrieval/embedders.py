@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from core.cores import CoreShare
@@ -37,11 +37,10 @@ class SentenceTransformerEmbedder:
         self.model_path = model_path or default_model_path()
         self._model: Any = SentenceTransformer(self.model_path, device=device)
         self._batch_size = batch_size
-        # Every call runs on this one thread: the model is not safe to call from several threads at
-        # once (tokeniser state), and torch's OpenMP keeps a team of threads per calling thread, so
-        # calls arriving on a web server's many worker threads would each wake a cold team, and the
-        # idle teams' spinning threads would steal the cores (measured: slower query embeddings).
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
+        # The model is not safe to call from several threads at once (tokeniser state). Calls run on
+        # the caller's thread: handing them to a dedicated thread cost ~5 ms per query on 2 cores,
+        # because torch's OpenMP workers spin after each batch and the woken thread waits for a core.
+        self._lock = threading.Lock()
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
             raise ValueError(f"cannot tell the embedding dimension of {self.model_path}")
@@ -61,25 +60,27 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        # Sort by length so each batch pads little, and hand the batches to the encoder thread one at
-        # a time so a search's query embedding waits for one batch at most, not for a whole window.
+        # Sort by length so each batch pads little, and take the lock per batch so a search's query
+        # embedding waits for one batch at most, not for a whole ingest window.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors: list[list[float]] = [[] for _ in texts]
         for start in range(0, len(order), self._batch_size):
             batch = order[start : start + self._batch_size]
-            encoded = self._thread.submit(self._encode, [texts[i] for i in batch]).result()
+            encoded = self._encode([texts[i] for i in batch])
             for i, row in zip(batch, encoded, strict=True):
                 vectors[i] = row.tolist()
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return list(self._thread.submit(self._encode, [text]).result()[0].tolist())
+        return list(self._encode([text])[0].tolist())
 
     def _encode(self, texts: list[str]) -> Any:
-        """On the encoder thread: leave the cores redaction workers are busy on (core.cores), encode."""
-        threads = self._cores.left_of(self._threads)
-        if threads != self._torch.get_num_threads():
-            self._torch.set_num_threads(threads)
-        return self._model.encode(
-            texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
+        """Leave the cores redaction workers are busy on (core.cores), then encode one batch."""
+        with self._lock:
+            # torch keeps the thread count per calling thread, so it is set on this one each time
+            threads = self._cores.left_of(self._threads)
+            if threads != self._torch.get_num_threads():
+                self._torch.set_num_threads(threads)
+            return self._model.encode(
+                texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
