@@ -95,10 +95,11 @@ class PresidioRedactor:
             EmailRecognizer,
             IbanRecognizer,
             IpRecognizer,
-            PhoneRecognizer,
             SpacyRecognizer,
             UsSsnRecognizer,
         )
+
+        from ingest.phones import WindowedPhoneRecognizer  # imports presidio: only when redacting
 
         # Only PERSON is wanted from the NER model; the other labels would be logged as unmapped.
         ignored = [
@@ -133,7 +134,7 @@ class PresidioRedactor:
         registry = RecognizerRegistry(supported_languages=["en"])
         for recognizer in (
             EmailRecognizer(),
-            PhoneRecognizer(),
+            WindowedPhoneRecognizer(),  # presidio's, run only near digits (ingest.phones)
             CreditCardRecognizer(),
             UsSsnRecognizer(),
             IbanRecognizer(),

@@ -1,0 +1,51 @@
+"""The windowed phone recognizer must find exactly what presidio's own finds, on any text."""
+
+from __future__ import annotations
+
+import phonenumbers
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+from ingest.phones import WindowedPhoneRecognizer, digit_windows
+
+_FORMATS = (
+    phonenumbers.PhoneNumberFormat.NATIONAL,
+    phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    phonenumbers.PhoneNumberFormat.E164,
+)
+_PHONES = [
+    phonenumbers.format_number(number, form)
+    for region in ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "NU", "JP")
+    for kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE)
+    if (number := phonenumbers.example_number_for_type(region, kind)) is not None
+    for form in _FORMATS
+]
+_PIECES = st.one_of(
+    st.sampled_from(_PHONES),
+    st.sampled_from(_PHONES).map(lambda p: f"({p[:3]}) {p[3:]}"),
+    st.sampled_from([" ", "\n", ", ", ". ", " ext. 1234", " x56", "call ", "tel:", "+", "(", ")", "-", "/"]),
+    st.sampled_from(["the", "patients", "CI", "p<0.001", "95%", "2019", "1.23-4.56", "abc", "No."]),
+    st.text(alphabet="0123456789 -.()+/x", max_size=20),
+    st.text(max_size=12),
+)
+
+_plain = PhoneRecognizer()
+_windowed = WindowedPhoneRecognizer()
+
+
+def _found(recognizer: PhoneRecognizer, text: str) -> list[tuple[int, int, float]]:
+    return sorted((r.start, r.end, r.score) for r in recognizer.analyze(text, ["PHONE_NUMBER"]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=14).map("".join))
+def test_windowed_recognizer_equals_presidios_own(text: str) -> None:
+    assert _found(_windowed, text) == _found(_plain, text)
+
+
+def test_long_prose_between_numbers_is_skipped() -> None:
+    text = "word " * 200 + "call +1 202-555-0143 now" + " word" * 200
+    windows = digit_windows(text)
+    assert len(windows) == 1 and windows[0][1] - windows[0][0] < 100
+    assert [text[r.start : r.end] for r in _windowed.analyze(text, ["PHONE_NUMBER"])] == ["+1 202-555-0143"]
