@@ -11,6 +11,7 @@ from core.types import TenantId
 from ingest.document import Source
 from ingest.models import ItemStatus
 from ingest.sources import BadSource
+from provenance import store as docs_store
 from provenance.models import ChunkRecord, DocumentVersion
 from retrieval.ports import AccessFilter
 from retrieval.search import SearchRequest
@@ -137,6 +138,29 @@ def test_a_failed_commit_leaves_nothing_in_the_index(
     assert outcome.error == "could not store document (RuntimeError)"
     assert runtime.store.count(T, "doomed") == 0
     assert runtime.search.search(ADMIN, SearchRequest("never lands", k=5)) == []
+
+
+def test_a_job_across_many_windows_reports_every_item_once(
+    make_runtime: RuntimeFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 30 items cross the ramped windows (4, 8, 16, ...) while the writer thread stores the previous
+    # window; one write failing in the middle must fail only its own item.
+    runtime = make_runtime(database_url=database_url)
+    real_publish = docs_store.publish
+
+    def publish_failing_once(session: object, tenant: object, row: DocumentVersion, records: object) -> None:
+        if row.doc_id == "rec-13":
+            raise RuntimeError("database went away")
+        real_publish(session, tenant, row, records)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("provenance.store.publish", publish_failing_once)
+    items = [record(f"rec-{i}", f"document number {i} about topic {i % 5}") for i in range(30)]
+    outcomes = list(runtime.pipeline.run(T, items))
+    assert sorted(o.position for o in outcomes) == list(range(30))
+    failed = [o.doc_id for o in outcomes if o.status == ItemStatus.FAILED]
+    assert failed == ["rec-13"]
+    assert runtime.store.count(T, "rec-13") == 0
+    assert all(runtime.store.count(T, f"rec-{i}") > 0 for i in range(30) if i != 13)
 
 
 def test_delete_removes_document_everywhere(make_runtime: RuntimeFactory, database_url: str) -> None:
