@@ -46,9 +46,11 @@ class DocumentService:
         if offset < 0:
             raise InvalidInputError(f"offset must be >= 0, got {offset}")
         with session_scope(self._engine) as session:
-            rows = docs.all_documents(session, allowed.tenant)
-        readable = [r for r in rows if allowed.allows(allowed.tenant, r.labels)]
-        return len(readable), readable[offset : offset + limit]
+            total, rows = docs.readable_documents(
+                session, allowed.tenant, allowed.labels, limit=limit, offset=offset
+            )
+        # The database applied the label rule; check it again here and fail closed, as search does.
+        return total, [r for r in rows if allowed.allows(allowed.tenant, r.labels)]
 
     def text(
         self, allowed: AccessFilter, doc_id: str, version: int, start: int | None, end: int | None

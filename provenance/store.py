@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, bindparam, delete, func
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -154,9 +154,12 @@ def list_versions(session: Session, tenant: TenantId, doc_id: str) -> list[Docum
     )
 
 
-def all_documents(session: Session, tenant: TenantId) -> list[DocumentSummary]:
-    """Every document of the tenant with its current labels, ordered by id (callers filter by access)."""
-    rows = session.execute(  # five columns: more than sqlmodel's typed select() overloads take
+def readable_documents(
+    session: Session, tenant: TenantId, labels: frozenset[str] | None, *, limit: int, offset: int
+) -> tuple[int, list[DocumentSummary]]:
+    """One page of the tenant's documents whose current labels meet ``labels`` (None: all), by id,
+    and how many there are in all; the label test runs in the database, so a page costs one page."""
+    query = (
         sa_select(
             col(Document.doc_id),
             col(Document.current_version),
@@ -164,14 +167,21 @@ def all_documents(session: Session, tenant: TenantId) -> list[DocumentSummary]:
             col(Document.source_uri),
             col(DocumentVersion.labels),
         )
-        .join(
-            DocumentVersion,
-            _IS_CURRENT,
-        )
+        .join(DocumentVersion, _IS_CURRENT)
         .where(col(Document.tenant) == tenant)
-        .order_by(col(Document.doc_id))
-    ).all()
-    return [DocumentSummary(d, v, t, u, tuple(labels)) for d, v, t, u, labels in rows]
+    )
+    if labels is not None:
+        query = query.where(_has_any_label(session, labels))
+    total = session.execute(sa_select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(col(Document.doc_id)).limit(limit).offset(offset)).all()
+    return int(total), [DocumentSummary(d, v, t, u, tuple(ls)) for d, v, t, u, ls in rows]
+
+
+def _has_any_label(session: Session, labels: frozenset[str]) -> ColumnElement[bool]:
+    """``EXISTS`` one of the version's JSON labels in ``labels``, in the database's own JSON functions."""
+    expand = "json_array_elements_text" if session.get_bind().dialect.name == "postgresql" else "json_each"
+    element = getattr(func, expand)(DocumentVersion.labels).table_valued("value")
+    return sa_select(1).select_from(element).where(element.c.value.in_(sorted(labels))).exists()
 
 
 def delete_document(session: Session, tenant: TenantId, doc_id: str) -> None:
