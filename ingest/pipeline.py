@@ -94,7 +94,7 @@ class IngestPipeline:
         writing: Future[list[ItemOutcome]] | None = None
         wrote = False
         # Three stages overlap: the preparer works on window n+1, this thread embeds window n, and
-        # the writer thread stores window n-1 (chunking, BM25, engine and database writes).
+        # the writer thread stores window n-1 (BM25 vectors, engine and database writes).
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         try:
             while True:
