@@ -126,7 +126,7 @@ def _run_lines(r: IngestRun) -> Iterator[str]:
         yield (
             f"    embedding {d['embed_s']:.2f} s (the same chunks alone: {d['embed_alone_s']:.2f} s, "
             f"{int(d['embed_tokens'])} tokens); waiting for preparer {d['wait_for_preparer_s']:.2f} s; "
-            f"chunking, BM25, writes {d['rest_s']:.2f} s"
+            f"planning, chunking, waiting for the writer {d['rest_s']:.2f} s"
         )
         yield f"    {d['ratio_to_chunks_alone']:.2f} x the encoder alone on the same chunks"
     if r.reingest_seconds is not None and r.reingest_speedup is not None:
