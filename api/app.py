@@ -32,7 +32,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if interrupted:
                 log.warning("marked %d interrupted ingest job(s) as failed", interrupted)
         app.state.runtime = active
-        app.state.job_runner = JobRunner(active.jobs)
+        app.state.job_runner = JobRunner(
+            active.jobs, heartbeat_s=active.settings.ingest.job_heartbeat_seconds
+        )
         try:
             yield
         finally:

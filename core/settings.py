@@ -43,6 +43,9 @@ class IngestSettings(BaseModel):
     # Redaction runs in worker processes so it overlaps with embedding on the other core.
     redaction_workers: int = Field(default=1, ge=0, le=16)
     pipeline_batch_docs: int = Field(default=32, ge=1, le=1024)
+    # API processes renew their open jobs this often; a job not renewed for 6 beats is settled as
+    # interrupted by any other process (its own process died).
+    job_heartbeat_seconds: float = Field(default=10.0, gt=0, le=3600)
 
 
 class SearchSettings(BaseModel):

@@ -1,8 +1,10 @@
 """Ingest jobs: every item is recorded up front, then updated as the pipeline settles it.
 
-A job that was queued or running when its process stopped is marked failed on the next start
-(``fail_interrupted``); its finished items keep their status, nothing half-written remains because
-versions only become visible when their transaction commits.
+A job that was queued or running when its process stopped is settled as interrupted: in embedded mode
+on the next start (``fail_interrupted``: that process owned every job), and with several processes
+(server mode) by any live process once the job's heartbeat is stale (``fail_stale``). Finished items
+keep their status; nothing half-written remains because versions only become visible when their
+transaction commits.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, or_, update
 from sqlmodel import col, select
 
 from core.clock import utcnow
@@ -28,6 +31,8 @@ from ingest.sources import BadSource
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted: the process stopped before this item was processed"
+_OPEN = [JobStatus.QUEUED.value, JobStatus.RUNNING.value]
+STALE_AFTER_BEATS = 6  # missed heartbeats before another process may settle a job
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class JobService:
                     labels=list(labels),
                     total=len(items),
                     created_at=utcnow(),
+                    heartbeat_at=utcnow(),
                 )
             )
             session.flush()  # the job row must exist before items reference it (PostgreSQL checks at once)
@@ -107,11 +113,38 @@ class JobService:
 
     def fail_interrupted(self) -> int:
         with session_scope(self._engine) as session:
-            open_jobs = [JobStatus.QUEUED.value, JobStatus.RUNNING.value]
-            ids = list(session.exec(select(IngestJob.id).where(col(IngestJob.status).in_(open_jobs))).all())
+            ids = list(session.exec(select(IngestJob.id).where(col(IngestJob.status).in_(_OPEN))).all())
         for job_id in ids:
             self._close(job_id)
         return len(ids)
+
+    def heartbeat(self, job_ids: Collection[str]) -> None:
+        """Renew the lease of this process's open jobs."""
+        if not job_ids:
+            return
+        with session_scope(self._engine) as session:
+            session.execute(
+                update(IngestJob)
+                .where(col(IngestJob.id).in_(list(job_ids)), col(IngestJob.status).in_(_OPEN))
+                .values(heartbeat_at=utcnow())
+            )
+
+    def fail_stale(self, max_age_s: float) -> int:
+        """Settle open jobs whose process stopped renewing them ``max_age_s`` ago or more."""
+        cutoff = utcnow() - timedelta(seconds=max_age_s)
+        with session_scope(self._engine) as session:
+            stale = session.exec(
+                select(IngestJob.id).where(
+                    col(IngestJob.status).in_(_OPEN),
+                    or_(col(IngestJob.heartbeat_at).is_(None), col(IngestJob.heartbeat_at) < cutoff),
+                )
+            ).all()
+        for job_id in stale:
+            log.warning(
+                "ingest job %s has had no heartbeat for %.0f s: settling it as interrupted", job_id, max_age_s
+            )
+            self._close(job_id)
+        return len(stale)
 
     def forget_tenant(self, tenant: TenantId) -> None:
         """Remove every job record of a tenant (scratch tenants of evaluations)."""
@@ -166,13 +199,30 @@ class JobService:
 
 
 class JobRunner:
-    """Runs submitted jobs one at a time on a background thread of the API process."""
+    """Runs submitted jobs one at a time on a background thread of the API process.
 
-    def __init__(self, jobs: JobService) -> None:
+    Every ``heartbeat_s`` it renews the lease of its open jobs and settles other processes' jobs
+    whose lease ran out (``STALE_AFTER_BEATS`` beats): with several API processes, a job is never
+    left ``running`` by one that died.
+    """
+
+    def __init__(self, jobs: JobService, *, heartbeat_s: float = 10.0) -> None:
         self._jobs = jobs
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-job")
         self._stop = threading.Event()
         self._submitted: dict[str, Future[None]] = {}
+        self._heartbeat_s = heartbeat_s
+        self._beats_stop = threading.Event()
+        self._beats = threading.Thread(target=self._beat, name="ingest-heartbeat", daemon=True)
+        self._beats.start()
+
+    def _beat(self) -> None:
+        while not self._beats_stop.wait(self._heartbeat_s):
+            try:
+                self._jobs.heartbeat(list(self._submitted))
+                self._jobs.fail_stale(self._heartbeat_s * STALE_AFTER_BEATS)
+            except Exception:  # a database hiccup must not end the heartbeat; the next beat retries
+                log.warning("ingest job heartbeat failed", exc_info=True)
 
     def submit(
         self, job_id: str, tenant: TenantId, items: Sequence[Source | BadSource], labels: Sequence[str]
@@ -191,6 +241,8 @@ class JobRunner:
 
     def close(self) -> None:
         """Finish the item in progress, settle everything else of this process's jobs as interrupted."""
+        self._beats_stop.set()
+        self._beats.join()
         self._stop.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
         for job_id in list(self._submitted):

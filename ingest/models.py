@@ -35,6 +35,8 @@ class IngestJob(SQLModel, table=True):
     total: int = 0
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # Renewed while the job is open by the process running it; a stale one means that process died.
+    heartbeat_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class IngestItem(SQLModel, table=True):
