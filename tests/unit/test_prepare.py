@@ -1,0 +1,58 @@
+"""Preparing a batch with one redaction call gives each document exactly its own texts and counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.errors import TesseraError
+from ingest.document import Source
+from ingest.prepare import Prepared, prepare, prepare_batch
+from ingest.redact import Redaction
+from tests.support.fakes import FakeRedactor
+
+
+def _record(doc_id: str, text: str, title: str = "") -> Source:
+    return Source(name=doc_id, doc_id=doc_id, title=title, text=text, source_uri=f"test:{doc_id}")
+
+
+_BAD = Source(name="tool.exe", doc_id="tool.exe", data=b"MZ", filename="tool.exe")
+_TEXTS = st.text(alphabet="ab @.xyz\n", min_size=1, max_size=40).filter(str.strip)
+
+
+@given(st.lists(st.tuples(_TEXTS, st.booleans()), min_size=1, max_size=8))
+def test_a_batch_prepares_each_document_as_it_would_alone(docs: list[tuple[str, bool]]) -> None:
+    sources = [
+        _BAD if bad else _record(f"d{i}", f"{text} mail{i}@example.com") for i, (text, bad) in enumerate(docs)
+    ]
+    batch = prepare_batch(sources, FakeRedactor())
+    for source, outcome in zip(sources, batch, strict=True):
+        if source is _BAD:
+            assert isinstance(outcome, TesseraError)
+            continue
+        assert isinstance(outcome, Prepared)
+        alone = prepare(source, FakeRedactor())
+        assert outcome.document.text == alone.document.text
+        assert outcome.document.redaction_counts == alone.document.redaction_counts
+        assert outcome.source_uri == alone.source_uri
+
+
+class _BreaksOn:
+    """Raises on any text containing ``marker``, like a redactor bug on one odd input."""
+
+    def __init__(self, marker: str) -> None:
+        self._marker = marker
+
+    def redact(self, texts: Sequence[str]) -> list[Redaction]:
+        if any(self._marker in t for t in texts):
+            raise RuntimeError("redactor bug")
+        return FakeRedactor().redact(texts)
+
+
+def test_a_text_that_breaks_the_redactor_fails_only_its_document() -> None:
+    sources = [_record("a", "fine"), _record("b", "has BOOM inside"), _record("c", "also fine")]
+    outcomes = prepare_batch(sources, _BreaksOn("BOOM"))
+    assert [type(o).__name__ for o in outcomes] == ["Prepared", "InvalidInputError", "Prepared"]
+    assert isinstance(outcomes[1], TesseraError) and "RuntimeError" in outcomes[1].detail
