@@ -97,6 +97,7 @@ class IngestPipeline:
         # the writer thread stores window n-1 (BM25 vectors, engine and database writes).
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         try:
+            # Runs until the items are used up and the last window has been embedded and stored.
             while True:
                 window = list(islice(numbered, next(sizes)))
                 started: Callable[[], list[Outcome]] | None = None
@@ -114,13 +115,9 @@ class IngestPipeline:
                     failed, ready, vectors = embedded
                     yield from failed
                     writing = writer.submit(self._store_all, tenant, ready, vectors, acl_labels)
-                if not window:
-                    break
                 pending = (planned, started) if started is not None else None
-            if writing is not None:
-                outcomes = writing.result()
-                wrote = wrote or any(o.status == ItemStatus.INDEXED for o in outcomes)
-                yield from outcomes
+                if not window and pending is None and writing is None:
+                    break
         finally:
             writer.shutdown(wait=True)  # a consumer that stops early still leaves no write running
         if wrote:

@@ -38,7 +38,7 @@ class SentenceTransformerEmbedder:
         self._model: Any = SentenceTransformer(self.model_path, device=device)
         self._batch_size = batch_size
         # The model is not safe to call from several threads at once (tokeniser state). Calls run on
-        # the caller's thread: handing them to a dedicated thread cost ~5 ms per query on 2 cores,
+        # the caller's thread: handing them to a dedicated thread cost ~3 ms per query on 2 cores,
         # because torch's OpenMP workers spin after each batch and the woken thread waits for a core.
         self._lock = threading.Lock()
         dimension = self._model.get_embedding_dimension()
