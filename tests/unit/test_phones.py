@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-from ingest.phones import WindowedPhoneRecognizer, digit_windows
+from ingest.phones import WindowedPhoneRecognizer, digit_windows, fewest_phone_digits
 
 _FORMATS = (
     phonenumbers.PhoneNumberFormat.NATIONAL,
@@ -49,3 +49,17 @@ def test_long_prose_between_numbers_is_skipped() -> None:
     windows = digit_windows(text)
     assert len(windows) == 1 and windows[0][1] - windows[0][0] < 100
     assert [text[r.start : r.end] for r in _windowed.analyze(text, ["PHONE_NUMBER"])] == ["+1 202-555-0143"]
+
+
+def test_the_digit_bound_is_below_every_regions_example_numbers() -> None:
+    fewest = fewest_phone_digits()
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE):
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                assert len(phonenumbers.national_significant_number(number)) >= fewest, region
+
+
+def test_runs_too_short_for_any_phone_number_are_not_looked_at() -> None:
+    assert digit_windows("95% CI, p<0.05, n=12 and 1.5-2") == []
+    assert digit_windows("in 2019 we") == [(0, 10)]
