@@ -6,6 +6,7 @@ Every command translates its arguments into one service call; errors print one l
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,12 @@ from acl import keys as api_keys
 from api import cli_eval
 from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
 from core.db import make_engine, migrate, session_scope
+from core.errors import InvalidInputError
 from core.settings import Settings, get_settings
 from core.types import Principal, tenant_id
 from ingest.models import ItemStatus
 from ingest.sources import discover
-from retrieval.ports import AccessFilter
+from retrieval.ports import AccessFilter, SearchFilters
 from retrieval.search import Mode, SearchRequest
 
 app = typer.Typer(help="Tessera: tenant-isolated retrieval with provenance.", no_args_is_help=True)
@@ -96,14 +98,23 @@ def search(
     mode: Mode = typer.Option(Mode.HYBRID, help="hybrid, dense or bm25"),
     roles: str = typer.Option("admin", help="search as a user with these roles (default: admin sees all)"),
     as_json: bool = typer.Option(False, "--json", help="print hits as JSON"),
+    meta: list[str] = typer.Option(
+        [],
+        "--meta",
+        help="KEY=VALUE: only documents whose metadata KEY equals VALUE (repeat a key for any of several). "
+        "A whole number matches as an integer; quote it (KEY='\"42\"') to match the string.",
+    ),
 ) -> None:
     """Search a tenant from the command line, with the same filters and re-checks as the API."""
     from acl.filters import access_filter
 
     principal = Principal(tenant=tenant_id(tenant), user="cli", roles=frozenset(api_keys.parse_roles(roles)))
+    request = SearchRequest(
+        query=query, k=k, mode=mode, filters=SearchFilters(metadata_any=_meta_filter(meta))
+    )
     runtime = runtime_for()
     try:
-        hits = runtime.search.search(access_filter(principal), SearchRequest(query=query, k=k, mode=mode))
+        hits = runtime.search.search(access_filter(principal), request)
     finally:
         runtime.close()
     if as_json:
@@ -125,6 +136,21 @@ def search(
     out.print(table)
 
 
+def _meta_filter(pairs: list[str]) -> tuple[tuple[str, tuple[str | int, ...]], ...]:
+    wanted: dict[str, list[str | int]] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise InvalidInputError(f"--meta takes KEY=VALUE, got {pair!r}")
+        value: str | int = raw
+        if re.fullmatch(r"-?\d{1,18}", raw):
+            value = int(raw)
+        elif len(raw) >= 2 and raw[0] == raw[-1] == '"':
+            value = raw[1:-1]
+        wanted.setdefault(key, []).append(value)
+    return tuple((key, tuple(values)) for key, values in wanted.items())
+
+
 def _hit_json(hit: Any) -> dict[str, Any]:
     p = hit.payload
     return {
@@ -142,6 +168,7 @@ def _hit_json(hit: Any) -> dict[str, Any]:
         "ingested_at": p.ingested_at,
         "source_updated_at": p.source_updated_at,
         "content_sha256": p.content_sha256,
+        "metadata": p.metadata,
     }
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from retrieval.ports import Hit
 from retrieval.search import Mode
@@ -17,6 +18,18 @@ class SearchFiltersIn(BaseModel):
     labels: list[str] = Field(
         default_factory=list, max_length=100, description="only chunks with any of these"
     )
+    metadata: dict[str, StrictStr | StrictInt | list[StrictStr] | list[StrictInt]] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="only documents whose metadata.KEY (or one of its list items) equals the value or "
+        "one of the listed values; every key must match",
+    )
+
+    def metadata_any(self) -> tuple[tuple[str, tuple[str | int, ...]], ...]:
+        return tuple(
+            (key, tuple(value) if isinstance(value, list) else (value,))
+            for key, value in self.metadata.items()
+        )
 
 
 class SearchIn(BaseModel):
@@ -43,6 +56,7 @@ class HitOut(BaseModel):
     ingested_at: datetime
     source_updated_at: datetime | None
     content_sha256: str
+    metadata: dict[str, Any] = Field(description="the document's own metadata, string values redacted")
     trace_id: str
 
     @classmethod
@@ -63,6 +77,7 @@ class HitOut(BaseModel):
             ingested_at=p.ingested_at,
             source_updated_at=p.source_updated_at,
             content_sha256=p.content_sha256,
+            metadata=p.metadata,
             trace_id=trace_id,
         )
 
@@ -81,7 +96,11 @@ class RecordIn(BaseModel):
     id: str = Field(min_length=1, max_length=512)
     title: str = Field(default="", max_length=1000)
     text: str
-    metadata: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    metadata: dict[str, str | int | float | bool | list[str | int | float | bool] | None] = Field(
+        default_factory=dict,
+        description="kept (string values redacted), returned with hits and filterable; updated_at (ISO "
+        "8601) and url or source_uri also set the document's source_updated_at and source_uri",
+    )
 
 
 class RecordsJobIn(BaseModel):
@@ -127,6 +146,7 @@ class VersionOut(BaseModel):
     content_sha256: str
     labels: list[str]
     redaction_counts: dict[str, int]
+    metadata: dict[str, Any]
     chunk_count: int
     page_count: int | None
     characters: int

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from core.metadata import Metadata
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Source:
     text: str | None = None
     filename: str = ""
     source_updated_at: datetime | None = None
+    metadata: Metadata = field(default_factory=dict)  # raw until redacted with the text
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ searches re-check the current version, so they see exactly one version of a docu
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -211,6 +212,7 @@ class IngestPipeline:
             text=document.text,
             labels=list(labels),
             redaction_counts=document.redaction_counts,
+            doc_metadata=item.prepared.metadata,
             chunk_count=len(item.chunks),
             page_count=document.page_count,
             ingested_at=now,
@@ -249,6 +251,7 @@ class IngestPipeline:
                 source_updated_at=source.source_updated_at,
                 element_type=chunk.element_type,
                 write_id=write_id,
+                metadata=item.prepared.metadata,
             )
             points.append(ChunkPoint(payload, vector, self._sparse.encode_document(chunk.text)))
         try:
@@ -277,9 +280,11 @@ def _window_sizes(largest: int) -> Iterator[int]:
 
 
 def _source_digest(source: Source) -> str:
-    if source.data is not None:
-        return sha256_hex(source.data)
-    return sha256_hex(f"{source.title}\x1f{source.text or ''}")
+    raw = source.data if source.data is not None else f"{source.title}\x1f{source.text or ''}".encode()
+    if not source.metadata:  # the digest sources without metadata have always had
+        return sha256_hex(raw)
+    # Changed metadata (a new URL, owner or tag) is a new version, so hits never carry stale values.
+    return sha256_hex(raw + b"\x1f" + json.dumps(source.metadata, sort_keys=True).encode())
 
 
 def _failed(plan: _Planned, reason: str) -> ItemOutcome:

@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 
 from core.cores import CoreShare
 from core.errors import InvalidInputError, TesseraError
+from core.metadata import Metadata, strings_of, with_strings
 from ingest.document import PreparedDocument, Segment, Source, join_segments
 from ingest.parse import partition
 from ingest.redact import NoRedactor, PresidioRedactor, Redaction, Redactor
@@ -29,23 +30,30 @@ class Prepared:
     document: PreparedDocument
     title: str  # redacted too: titles come from filenames and subjects, which can name people
     source_uri: str  # redacted: URLs carry credentials and user names
+    metadata: Metadata  # its string values redacted: an "author" or "assignee" is a person's name
 
 
 def prepare(source: Source, redactor: Redactor) -> Prepared:
     segments, media_type = partition(source)
-    texts = [source.title, source.source_uri, *(s.text for s in segments)]
-    return _assemble(source, segments, media_type, redactor.redact(texts))
+    return _assemble(source, segments, media_type, redactor.redact(_texts(source, segments)))
+
+
+def _texts(source: Source, segments: list[Segment]) -> list[str]:
+    """Everything of a source that is stored, in the order ``_assemble`` reads the redactions back."""
+    return [source.title, source.source_uri, *strings_of(source.metadata), *(s.text for s in segments)]
 
 
 def _assemble(
     source: Source, segments: list[Segment], media_type: str, redactions: list[Redaction]
 ) -> Prepared:
-    """The document from its parsed segments and the redactions of [title, uri, *segments]."""
-    title, uri, bodies = redactions[0], redactions[1], redactions[2:]
+    """The document from its parsed segments and the redactions of ``_texts``."""
+    title, uri = redactions[0], redactions[1]
+    first_body = 2 + len(strings_of(source.metadata))
+    values, bodies = redactions[2:first_body], redactions[first_body:]
     # A record's title is also its first segment: count what was found in it once.
     title_is_segment = any(s.text == source.title.strip() for s in segments)
     counts: dict[str, int] = {}
-    for redaction in [*bodies, uri] if title_is_segment else redactions:
+    for redaction in [*bodies, uri, *values] if title_is_segment else redactions:
         for entity, n in redaction.counts.items():
             counts[entity] = counts.get(entity, 0) + n
     redacted = [
@@ -55,7 +63,8 @@ def _assemble(
     document = join_segments(redacted, media_type, counts)
     if not document.text:
         raise InvalidInputError("document has no text after parsing")
-    return Prepared(document, title.text, uri.text)
+    metadata = with_strings(source.metadata, [v.text for v in values])
+    return Prepared(document, title.text, uri.text, metadata)
 
 
 Outcome = Prepared | TesseraError
@@ -119,7 +128,7 @@ def prepare_batch(sources: Sequence[Source], redactor: Redactor) -> list[Outcome
     texts: list[str] = []
     for source, result in zip(sources, parsed, strict=True):
         if not isinstance(result, TesseraError):
-            texts += [source.title, source.source_uri, *(s.text for s in result[0])]
+            texts += _texts(source, result[0])
     try:
         redactions = iter(redactor.redact(texts))
     except Exception:  # one text broke the redactor: redact one document at a time to find it
@@ -130,7 +139,7 @@ def prepare_batch(sources: Sequence[Source], redactor: Redactor) -> list[Outcome
             outcomes.append(result)
             continue
         segments, media_type = result
-        mine = [next(redactions) for _ in range(2 + len(segments))]
+        mine = [next(redactions) for _ in _texts(source, segments)]
         outcomes.append(_outcome(lambda: _assemble(source, segments, media_type, mine)))  # noqa: B023
     return outcomes
 

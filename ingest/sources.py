@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidInputError
+from core.metadata import check_metadata
 from ingest.document import Source
 
 _DOC_ID_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,512}$")
@@ -125,6 +126,7 @@ def record_source(record: Any, *, origin: str, name: str) -> Source:
         source_uri=str(metadata.get("source_uri") or metadata.get("url") or f"{origin}#{raw_id}"),
         text=text,
         source_updated_at=_parse_time(metadata.get("updated_at")),
+        metadata=check_metadata(metadata),
     )
 
 

@@ -7,6 +7,7 @@ that a re-ingest changed nothing, it cannot be turned back into the source.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
@@ -39,6 +40,8 @@ class DocumentVersion(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     redaction_counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The source's own metadata, string values redacted (core.metadata); "metadata" is SQLAlchemy's name.
+    doc_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     chunk_count: int = 0
     page_count: int | None = None
     ingested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

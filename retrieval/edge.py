@@ -41,9 +41,19 @@ OPTIMIZE_AFTER_BATCH = 500
 
 def to_edge_filter(spec: FilterSpec) -> qe.Filter:
     must: list[Any] = [qe.FieldCondition(key=k, match=qe.MatchValue(value)) for k, value in spec.equals]
-    must += [qe.FieldCondition(key=k, match=qe.MatchAny(list(values))) for k, values in spec.any_of]
+    must += [qe.FieldCondition(key=k, match=_match_any(values)) for k, values in spec.any_of]
     must_not: list[Any] = [qe.FieldCondition(key=k, match=qe.MatchValue(v)) for k, v in spec.not_equals]
     return qe.Filter(must=must, must_not=must_not or None)
+
+
+def _match_any(values: tuple[str | int, ...]) -> qe.MatchAny:
+    strings = [v for v in values if isinstance(v, str)]
+    if len(strings) == len(values):
+        return qe.MatchAny(strings)
+    integers = [v for v in values if isinstance(v, int)]
+    if len(integers) == len(values):
+        return qe.MatchAny(integers)
+    raise ValueError("the values of one filter condition must be all strings or all integers")
 
 
 class _TenantShard:

@@ -37,6 +37,7 @@ def to_payload(tenant: TenantId, chunk: ChunkPayload) -> dict[str, Any]:
         "source_updated_at": chunk.source_updated_at.isoformat() if chunk.source_updated_at else None,
         "element_type": chunk.element_type,
         "write_id": chunk.write_id,
+        "metadata": {key: list(v) if isinstance(v, list) else v for key, v in chunk.metadata.items()},
     }
 
 
@@ -59,6 +60,7 @@ def from_payload(payload: dict[str, Any]) -> tuple[str, ChunkPayload]:
         source_updated_at=datetime.fromisoformat(updated) if updated else None,
         element_type=str(payload.get("element_type", "")),
         write_id=str(payload.get("write_id", "")),
+        metadata=dict(payload.get("metadata") or {}),
     )
     return str(payload["tenant"]), chunk
 
@@ -68,7 +70,7 @@ class FilterSpec:
     """Conditions that must all hold: ``equals`` on single values, ``any_of`` on value sets."""
 
     equals: tuple[tuple[str, str | int], ...]
-    any_of: tuple[tuple[str, tuple[str, ...]], ...]
+    any_of: tuple[tuple[str, tuple[str | int, ...]], ...]
     not_equals: tuple[tuple[str, str | int], ...] = ()
 
 
@@ -76,13 +78,14 @@ def search_filter(tenant: TenantId, allowed: AccessFilter, filters: SearchFilter
     """The engine-side filter for a search: tenant, access labels, then the caller's narrowing."""
     if allowed.tenant != tenant:
         raise PermissionError("access filter was built for another tenant")
-    any_of: list[tuple[str, tuple[str, ...]]] = []
+    any_of: list[tuple[str, tuple[str | int, ...]]] = []
     if allowed.labels is not None:
         any_of.append(("labels", tuple(sorted(allowed.labels))))
     if filters.labels_any:
         any_of.append(("labels", tuple(filters.labels_any)))
     if filters.doc_ids:
         any_of.append(("doc_id", tuple(filters.doc_ids)))
+    any_of += [(f"metadata.{key}", values) for key, values in filters.metadata_any]
     return FilterSpec(equals=(("tenant", tenant),), any_of=tuple(any_of))
 
 

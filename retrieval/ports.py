@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from core.metadata import Metadata, Scalar
 from core.types import TenantId
 
 
@@ -40,6 +41,7 @@ class ChunkPayload:
     source_updated_at: datetime | None
     element_type: str = ""  # unstructured's category of the chunk's first element (Title, NarrativeText, …)
     write_id: str = ""  # which write put the point there; only the current write's points are served
+    metadata: Metadata = field(default_factory=dict)  # the document's own, redacted; filterable
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,22 @@ class SearchFilters:
 
     doc_ids: tuple[str, ...] = ()
     labels_any: tuple[str, ...] = ()
+    # Per key, the document's value (or one of its list items) must equal one of these.
+    metadata_any: tuple[tuple[str, tuple[str | int, ...]], ...] = ()
+
+    def admits(self, metadata: Metadata) -> bool:
+        """The re-check of the metadata conditions after the engine."""
+        return all(_matches(metadata.get(key), wanted) for key, wanted in self.metadata_any)
+
+
+def _matches(value: Scalar | list[Scalar] | None, wanted: tuple[str | int, ...]) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return any(_exact(item) and item in wanted for item in items)
+
+
+def _exact(item: Scalar | None) -> bool:
+    """Values the engine matches exactly: strings and integers (a float or bool never equals one)."""
+    return isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool))
 
 
 @dataclass(frozen=True)

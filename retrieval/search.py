@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from core.errors import InvalidInputError
+from core.metadata import check_key
 from core.settings import SearchSettings
 from core.types import TenantId
 from retrieval.ports import AccessFilter, Embedder, Hit, Query, SearchFilters, SparseEncoder, VectorStore
@@ -65,6 +66,13 @@ class SearchService:
             )
         if not 1 <= request.k <= self._settings.max_k:
             raise InvalidInputError(f"k must be between 1 and {self._settings.max_k}, got {request.k}")
+        for key, values in request.filters.metadata_any:
+            check_key(key)
+            kinds = {type(v) for v in values}
+            if not values or not (kinds == {str} or kinds == {int}):
+                raise InvalidInputError(
+                    f"filter metadata.{key} needs one or more values, all strings or all integers"
+                )
 
     def search(self, allowed: AccessFilter, request: SearchRequest) -> list[Hit]:
         self.validate(request)
@@ -85,5 +93,6 @@ class SearchService:
             for h in hits
             if allowed.allows(h.tenant, h.payload.labels)
             and current.get(h.payload.doc_id) == h.payload.write_id
+            and request.filters.admits(h.payload.metadata)
         ]
         return kept[: request.k]

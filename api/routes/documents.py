@@ -68,6 +68,7 @@ def get_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> D
                 content_sha256=v.content_sha256,
                 labels=v.labels,
                 redaction_counts=v.redaction_counts,
+                metadata=v.doc_metadata,
                 chunk_count=v.chunk_count,
                 page_count=v.page_count,
                 characters=len(v.text),

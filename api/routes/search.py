@@ -24,6 +24,7 @@ async def search(body: SearchIn, principal: PrincipalDep, runtime: RuntimeDep, r
         filters=SearchFilters(
             doc_ids=tuple(filters.doc_ids) if filters else (),
             labels_any=tuple(filters.labels) if filters else (),
+            metadata_any=filters.metadata_any() if filters else (),
         ),
     )
     # The search blocks (encoder, engine, database), so it runs on a worker thread.

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import qdrant_edge as qe
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from qdrant_client import QdrantClient, models
 
 from core.errors import ConflictError
+from core.metadata import Metadata
 from core.types import TenantId
 from retrieval.bm25 import QdrantBm25Encoder
 from retrieval.edge import EdgeVectorStore
@@ -63,6 +65,7 @@ def point(
     index: int = 0,
     labels: tuple[str, ...] = ("public",),
     write_id: str = "w1",
+    metadata: Metadata | None = None,
 ) -> ChunkPoint:
     payload = ChunkPayload(
         chunk_id=f"{doc_id}#v{version}#c{index}",
@@ -81,6 +84,7 @@ def point(
         source_updated_at=None,
         element_type="NarrativeText",
         write_id=write_id,
+        metadata=metadata if metadata is not None else {"team": "core", "year": 2026, "tags": ["a", "b"]},
     )
     return ChunkPoint(payload, embedder.embed_query(text), bm25.encode_document(text))
 
@@ -107,7 +111,7 @@ def plant_foreign_point(store: VectorStore, inside: TenantId, claimed_tenant: st
         )
 
 
-def query(text: str, **filters: tuple[str, ...]) -> Query:
+def query(text: str, **filters: Any) -> Query:
     return Query(
         dense=embedder.embed_query(text), sparse=bm25.encode_query(text), filters=SearchFilters(**filters)
     )
@@ -167,6 +171,31 @@ def test_caller_filters_narrow_but_never_widen(store: VectorStore) -> None:
     assert hits == []
     hits = store.search(A, query("alpha", doc_ids=("two",)), allowed=everyone(A), k=10, candidates=10)
     assert [h.payload.doc_id for h in hits] == ["two"]
+
+
+def test_metadata_filters_match_values_list_items_and_integers(store: VectorStore) -> None:
+    store.upsert(
+        A,
+        [
+            point("eng", "release notes", metadata={"team": "eng", "year": 2025, "tags": ["ops", "db"]}),
+            point("legal", "release terms", metadata={"team": "legal", "year": 2026, "flag": True}),
+            point("bare", "release party", metadata={}),
+        ],
+    )
+
+    def found(*conditions: tuple[str, tuple[str | int, ...]]) -> set[str]:
+        hits = store.search(
+            A, query("release", metadata_any=conditions), allowed=everyone(A), k=10, candidates=10
+        )
+        return {h.payload.doc_id for h in hits}
+
+    assert found(("team", ("eng",))) == {"eng"}
+    assert found(("team", ("eng", "legal"))) == {"eng", "legal"}
+    assert found(("tags", ("db",))) == {"eng"}  # any list item matches
+    assert found(("year", (2026,))) == {"legal"}
+    assert found(("year", ("2026",))) == set()  # a string never matches an integer
+    assert found(("team", ("eng",)), ("year", (2026,))) == set()  # every key must match
+    assert found(("missing", ("x",))) == set()
 
 
 def test_delete_document_keep_write_keeps_only_that_write(store: VectorStore) -> None:

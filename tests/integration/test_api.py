@@ -137,6 +137,7 @@ def test_search_hits_carry_provenance_and_trace_id(client: TestClient, runtime: 
         "ingested_at",
         "source_updated_at",
         "content_sha256",
+        "metadata",
         "trace_id",
     }
     assert set(hit) == expected
@@ -218,9 +219,54 @@ def test_versions_text_and_delete(client: TestClient, runtime: Runtime) -> None:
     assert client.post("/v1/search", json={"query": "travel booked"}, headers=headers).json()["hits"] == []
 
 
+def test_metadata_is_redacted_kept_versioned_and_filterable(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    owner = {"owner": "ann@example.com", "team": "eng", "year": 2026, "tags": ["ops", "db"], "draft": None}
+    job = ingest_records(
+        client,
+        headers,
+        [
+            {"id": "runbook", "text": "restart the database replica", "metadata": owner},
+            {"id": "memo", "text": "the database budget", "metadata": {"team": "finance", "year": 2025}},
+        ],
+    )
+    assert {i["status"] for i in job["items"]} == {"indexed"}
+
+    def search(**filters: Any) -> list[dict[str, Any]]:
+        body = {"query": "database", "filters": {"metadata": filters}}
+        response = client.post("/v1/search", json=body, headers=headers)
+        assert response.status_code == 200, response.text
+        hits: list[dict[str, Any]] = response.json()["hits"]
+        return hits
+
+    [hit] = search(team="eng")
+    assert hit["doc_id"] == "runbook"
+    # string values are redacted like the text; None values are dropped
+    assert hit["metadata"] == {"owner": "<EMAIL_ADDRESS>", "team": "eng", "year": 2026, "tags": ["ops", "db"]}
+    assert {h["doc_id"] for h in search(year=[2025, 2026])} == {"runbook", "memo"}
+    assert [h["doc_id"] for h in search(tags="db")] == ["runbook"]
+    assert search(team="eng", year=2025) == []
+    document = client.get("/v1/documents/runbook", headers=headers).json()
+    assert document["versions"][0]["metadata"]["owner"] == "<EMAIL_ADDRESS>"
+    assert document["versions"][0]["redaction_counts"] == {"EMAIL_ADDRESS": 1}
+
+    # changed metadata alone is a new version, and search sees only the new values
+    again = ingest_records(
+        client,
+        headers,
+        [{"id": "runbook", "text": "restart the database replica", "metadata": {"team": "sre"}}],
+    )
+    assert again["items"][0]["version"] == 2
+    assert search(team="eng") == [] and [h["doc_id"] for h in search(team="sre")] == ["runbook"]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "needle"),
     [
+        ({"query": "x", "filters": {"metadata": {"a.b": "x"}}}, 400, "metadata key 'a.b'"),
+        ({"query": "x", "filters": {"metadata": {"team": []}}}, 400, "needs one or more values"),
+        ({"query": "x", "filters": {"metadata": {"team": {"x": 1}}}}, 422, "metadata"),
+        ({"query": "x", "filters": {"metadata": {"flag": True}}}, 422, "metadata"),
         ({"query": "x", "k": 0}, 400, "k must be between 1 and 100, got 0"),
         ({"query": "   "}, 400, "query must not be empty"),
         ({"query": "x", "mode": "fuzzy"}, 422, "mode"),

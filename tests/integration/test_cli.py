@@ -32,6 +32,13 @@ def test_ingest_search_show_text_delete(cli: CliRunner, tmp_path: Path) -> None:
     again = cli.invoke(app, ["ingest", str(EXAMPLES), "--tenant", "demo"])
     assert "0 indexed, 10 unchanged, 0 failed" in again.stdout
 
+    narrowed = cli.invoke(
+        app, ["search", "firmware", "--tenant", "demo", "--json", "--meta", "team=robotics"]
+    )
+    [robotics] = json.loads(narrowed.stdout)
+    assert robotics["doc_id"] == "faq-002" and robotics["metadata"]["firmware"] == 42
+    by_number = cli.invoke(app, ["search", "firmware", "--tenant", "demo", "--json", "--meta", "firmware=42"])
+    assert [h["doc_id"] for h in json.loads(by_number.stdout)] == ["faq-002"]
     found = cli.invoke(app, ["search", "E-117 sensor timeout", "--tenant", "demo", "--json", "-k", "3"])
     assert found.exit_code == 0, found.output
     hits = json.loads(found.stdout)
@@ -87,6 +94,7 @@ def test_keys_are_printed_once_and_can_be_revoked(cli: CliRunner) -> None:
     [
         (["search", "x", "--tenant", "Bad Tenant"], "error: tenant must be"),
         (["search", "x", "--tenant", "t", "-k", "0"], "error: k must be between 1 and 100, got 0"),
+        (["search", "x", "--tenant", "t", "--meta", "team"], "error: --meta takes KEY=VALUE, got 'team'"),
         (["keys", "create", "--tenant", "t", "--user", "u", "--roles", "Admin"], "error: role must be"),
         (["ingest", "/nonexistent/file.txt", "--tenant", "t"], "nonexistent/file.txt: no such file"),
     ],

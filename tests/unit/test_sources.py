@@ -66,3 +66,18 @@ def test_jsonl_bad_lines_fail_alone() -> None:
 def test_doc_ids_are_printable_and_bounded(bad: str) -> None:
     with pytest.raises(InvalidInputError, match="doc_id"):
         check_doc_id(bad)
+
+
+def test_record_metadata_is_kept_checked_and_clearly_refused() -> None:
+    lines = [
+        {"id": "a", "text": "x", "metadata": {"team": "eng", "n": 3, "tags": ["x", 2], "gone": None}},
+        {"id": "b", "text": "x", "metadata": {"nested": {"a": 1}}},
+        {"id": "c", "text": "x", "metadata": {"bad key": 1}},
+        {"id": "d", "text": "x", "metadata": {"n": float("nan")}},
+    ]
+    data = "\n".join(json.dumps(line) for line in lines).encode()
+    good, nested, bad_key, nan = read_jsonl(data, "m.jsonl")
+    assert isinstance(good, Source) and good.metadata == {"team": "eng", "n": 3, "tags": ["x", 2]}
+    assert isinstance(nested, BadSource) and "metadata.nested must be a string, number" in nested.error
+    assert isinstance(bad_key, BadSource) and "metadata key 'bad key'" in bad_key.error
+    assert isinstance(nan, BadSource) and "finite" in nan.error
