@@ -65,7 +65,7 @@ class HuggingFaceTokenCounter:
 
 
 class Chunker:
-    def __init__(self, counter: TokenCounter, *, max_tokens: int = 200, overlap_tokens: int = 40) -> None:
+    def __init__(self, counter: TokenCounter, *, max_tokens: int = 200, overlap_tokens: int = 20) -> None:
         if overlap_tokens >= max_tokens:
             raise ValueError(f"overlap_tokens ({overlap_tokens}) must be below max_tokens ({max_tokens})")
         self._counter = counter

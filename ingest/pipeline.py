@@ -74,7 +74,7 @@ class IngestPipeline:
         sparse: SparseEncoder,
         chunker: Callable[[], Chunker],
         preparer: Callable[[], Preparer],
-        window: int = 32,
+        window: int = 64,
     ) -> None:
         # Models are built on first use, so a re-ingest that finds nothing changed loads none of them.
         self._engine = engine
