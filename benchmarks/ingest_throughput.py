@@ -309,7 +309,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-redaction-off", action="store_true", help="time redaction on only")
     parser.add_argument("--breakdown", action="store_true", help="show where the ingest time went")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="ingests with redaction on; the verdict is their median"
+        "--rounds", type=int, default=5, help="ingests with redaction on; the verdict is their median"
     )
     args = parser.parse_args(argv)
     if args.rounds < 1:

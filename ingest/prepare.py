@@ -48,12 +48,19 @@ def _assemble(
 ) -> Prepared:
     """The document from its parsed segments and the redactions of ``_texts``."""
     title, uri = redactions[0], redactions[1]
-    first_body = 2 + len(strings_of(source.metadata))
-    values, bodies = redactions[2:first_body], redactions[first_body:]
-    # A record's title is also its first segment: count what was found in it once.
-    title_is_segment = any(s.text == source.title.strip() for s in segments)
+    raw_values = strings_of(source.metadata)
+    values, bodies = redactions[2 : 2 + len(raw_values)], redactions[2 + len(raw_values) :]
+    # Count what was found in one piece of text once: a record's title is also its first segment, and
+    # its metadata url is also its source_uri.
+    counted = [
+        *bodies,
+        uri,
+        *(v for raw, v in zip(raw_values, values, strict=True) if raw != source.source_uri),
+    ]
+    if not any(s.text == source.title.strip() for s in segments):
+        counted.append(title)
     counts: dict[str, int] = {}
-    for redaction in [*bodies, uri, *values] if title_is_segment else redactions:
+    for redaction in counted:
         for entity, n in redaction.counts.items():
             counts[entity] = counts.get(entity, 0) + n
     redacted = [

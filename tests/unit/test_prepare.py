@@ -8,24 +8,37 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.errors import TesseraError
+from core.metadata import Metadata
 from ingest.document import Source
 from ingest.prepare import Prepared, prepare, prepare_batch
 from ingest.redact import Redaction
 from tests.support.fakes import FakeRedactor
 
 
-def _record(doc_id: str, text: str, title: str = "") -> Source:
-    return Source(name=doc_id, doc_id=doc_id, title=title, text=text, source_uri=f"test:{doc_id}")
+def _record(doc_id: str, text: str, title: str = "", metadata: Metadata | None = None) -> Source:
+    return Source(
+        name=doc_id,
+        doc_id=doc_id,
+        title=title,
+        text=text,
+        source_uri=f"test:{doc_id}",
+        metadata=metadata or {},
+    )
 
 
 _BAD = Source(name="tool.exe", doc_id="tool.exe", data=b"MZ", filename="tool.exe")
 _TEXTS = st.text(alphabet="ab @.xyz\n", min_size=1, max_size=40).filter(str.strip)
+_VALUES = st.text(alphabet="ab @.", max_size=12)
+_METADATA = st.dictionaries(
+    st.sampled_from(["owner", "team", "tags"]), st.one_of(_VALUES, st.lists(_VALUES, max_size=3)), max_size=3
+)
 
 
-@given(st.lists(st.tuples(_TEXTS, st.booleans()), min_size=1, max_size=8))
-def test_a_batch_prepares_each_document_as_it_would_alone(docs: list[tuple[str, bool]]) -> None:
+@given(st.lists(st.tuples(_TEXTS, st.booleans(), _METADATA), min_size=1, max_size=8))
+def test_a_batch_prepares_each_document_as_it_would_alone(docs: list[tuple[str, bool, Metadata]]) -> None:
     sources = [
-        _BAD if bad else _record(f"d{i}", f"{text} mail{i}@example.com") for i, (text, bad) in enumerate(docs)
+        _BAD if bad else _record(f"d{i}", f"{text} mail{i}@example.com", metadata=meta)
+        for i, (text, bad, meta) in enumerate(docs)
     ]
     batch = prepare_batch(sources, FakeRedactor())
     for source, outcome in zip(sources, batch, strict=True):
@@ -37,6 +50,7 @@ def test_a_batch_prepares_each_document_as_it_would_alone(docs: list[tuple[str, 
         assert outcome.document.text == alone.document.text
         assert outcome.document.redaction_counts == alone.document.redaction_counts
         assert outcome.source_uri == alone.source_uri
+        assert outcome.metadata == alone.metadata
 
 
 class _BreaksOn:
@@ -56,3 +70,27 @@ def test_a_text_that_breaks_the_redactor_fails_only_its_document() -> None:
     outcomes = prepare_batch(sources, _BreaksOn("BOOM"))
     assert [type(o).__name__ for o in outcomes] == ["Prepared", "InvalidInputError", "Prepared"]
     assert isinstance(outcomes[1], TesseraError) and "RuntimeError" in outcomes[1].detail
+
+
+def test_metadata_strings_are_redacted_in_place_and_counted_once() -> None:
+    source = Source(
+        name="r",
+        doc_id="r",
+        text="body of the record",
+        source_uri="https://ann@example.com/page",
+        metadata={
+            "url": "https://ann@example.com/page",
+            "owner": "bob@example.com",
+            "tags": ["x", "c@d.io"],
+            "n": 3,
+        },
+    )
+    prepared = prepare(source, FakeRedactor())
+    assert prepared.metadata == {
+        "url": "https://<EMAIL_ADDRESS>/page",
+        "owner": "<EMAIL_ADDRESS>",
+        "tags": ["x", "<EMAIL_ADDRESS>"],
+        "n": 3,
+    }
+    # the url is also the source_uri: its address counts once; owner and the tag count once each
+    assert prepared.document.redaction_counts == {"EMAIL_ADDRESS": 3}
