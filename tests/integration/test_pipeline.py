@@ -17,20 +17,14 @@ from retrieval.ports import AccessFilter
 from retrieval.search import SearchRequest
 from tests.conftest import RuntimeFactory
 from tests.support.fakes import FakeEmbedder
+from tests.support.records import record as any_record
 
 T = TenantId("acme")
 ADMIN = AccessFilter(T, None)
 
 
 def record(doc_id: str, text: str, title: str = "") -> Source:
-    return Source(
-        name=doc_id,
-        doc_id=doc_id,
-        title=title,
-        text=text,
-        source_uri=f"test:{doc_id}",
-        source_updated_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
+    return any_record(doc_id, text, title, source_updated_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_ingest_then_search_returns_provenance(make_runtime: RuntimeFactory, database_url: str) -> None:

@@ -13,18 +13,7 @@ from ingest.document import Source
 from ingest.prepare import Prepared, prepare, prepare_batch
 from ingest.redact import Redaction
 from tests.support.fakes import FakeRedactor
-
-
-def _record(doc_id: str, text: str, title: str = "", metadata: Metadata | None = None) -> Source:
-    return Source(
-        name=doc_id,
-        doc_id=doc_id,
-        title=title,
-        text=text,
-        source_uri=f"test:{doc_id}",
-        metadata=metadata or {},
-    )
-
+from tests.support.records import record
 
 _BAD = Source(name="tool.exe", doc_id="tool.exe", data=b"MZ", filename="tool.exe")
 _TEXTS = st.text(alphabet="ab @.xyz\n", min_size=1, max_size=40).filter(str.strip)
@@ -37,7 +26,7 @@ _METADATA = st.dictionaries(
 @given(st.lists(st.tuples(_TEXTS, st.booleans(), _METADATA), min_size=1, max_size=8))
 def test_a_batch_prepares_each_document_as_it_would_alone(docs: list[tuple[str, bool, Metadata]]) -> None:
     sources = [
-        _BAD if bad else _record(f"d{i}", f"{text} mail{i}@example.com", metadata=meta)
+        _BAD if bad else record(f"d{i}", f"{text} mail{i}@example.com", metadata=meta)
         for i, (text, bad, meta) in enumerate(docs)
     ]
     batch = prepare_batch(sources, FakeRedactor())
@@ -66,7 +55,7 @@ class _BreaksOn:
 
 
 def test_a_text_that_breaks_the_redactor_fails_only_its_document() -> None:
-    sources = [_record("a", "fine"), _record("b", "has BOOM inside"), _record("c", "also fine")]
+    sources = [record("a", "fine"), record("b", "has BOOM inside"), record("c", "also fine")]
     outcomes = prepare_batch(sources, _BreaksOn("BOOM"))
     assert [type(o).__name__ for o in outcomes] == ["Prepared", "InvalidInputError", "Prepared"]
     assert isinstance(outcomes[1], TesseraError) and "RuntimeError" in outcomes[1].detail
