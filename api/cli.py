@@ -19,10 +19,11 @@ from api import cli_eval
 from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
 from core.db import make_engine, migrate, session_scope
 from core.errors import InvalidInputError
+from core.metadata import check_metadata
 from core.settings import Settings, get_settings
 from core.types import Principal, tenant_id
 from ingest.models import ItemStatus
-from ingest.sources import discover
+from ingest.sources import discover, with_metadata
 from retrieval.ports import AccessFilter, SearchFilters
 from retrieval.search import Mode, SearchRequest
 
@@ -63,13 +64,21 @@ def ingest(
     tenant: str = typer.Option(..., "--tenant", help="tenant to ingest into"),
     labels: str = typer.Option("", help="comma-separated ACL labels for every document (default: public)"),
     doc_id: str | None = typer.Option(None, "--doc-id", help="document id, when ingesting a single file"),
+    meta: list[str] = typer.Option(
+        [],
+        "--meta",
+        help="KEY=VALUE metadata for every document (repeat a key for a list; a record's own values win). "
+        "A whole number is stored as an integer; quote it (KEY='\"42\"') to store the string.",
+    ),
 ) -> None:
     """Ingest documents: parse, redact, chunk, embed and index them, with a progress bar."""
     from acl.filters import normalise_labels
 
     checked = tenant_id(tenant)
     acl_labels = normalise_labels(labels.split(","))
-    items = list(discover(paths, doc_id=doc_id))
+    given = {key: values[0] if len(values) == 1 else values for key, values in _meta_pairs(meta).items()}
+    job_metadata = check_metadata(given)
+    items = with_metadata(list(discover(paths, doc_id=doc_id)), job_metadata)
     runtime = runtime_for()
     try:
         job_id = runtime.jobs.create(checked, "cli", items, acl_labels)
@@ -136,8 +145,9 @@ def search(
     out.print(table)
 
 
-def _meta_filter(pairs: list[str]) -> tuple[tuple[str, tuple[str | int, ...]], ...]:
-    wanted: dict[str, list[str | int]] = {}
+def _meta_pairs(pairs: list[str]) -> dict[str, list[str | int]]:
+    """``KEY=VALUE`` options, values grouped by key; a whole number is an integer unless quoted."""
+    values: dict[str, list[str | int]] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep:
@@ -147,8 +157,12 @@ def _meta_filter(pairs: list[str]) -> tuple[tuple[str, tuple[str | int, ...]], .
             value = int(raw)
         elif len(raw) >= 2 and raw[0] == raw[-1] == '"':
             value = raw[1:-1]
-        wanted.setdefault(key, []).append(value)
-    return tuple((key, tuple(values)) for key, values in wanted.items())
+        values.setdefault(key, []).append(value)
+    return values
+
+
+def _meta_filter(pairs: list[str]) -> tuple[tuple[str, tuple[str | int, ...]], ...]:
+    return tuple((key, tuple(values)) for key, values in _meta_pairs(pairs).items())
 
 
 def _hit_json(hit: Any) -> dict[str, Any]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidInputError
-from core.metadata import check_metadata
+from core.metadata import Metadata, check_metadata
 from ingest.document import Source
 
 _DOC_ID_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,512}$")
@@ -128,6 +128,22 @@ def record_source(record: Any, *, origin: str, name: str) -> Source:
         source_updated_at=_parse_time(metadata.get("updated_at")),
         metadata=check_metadata(metadata),
     )
+
+
+def with_metadata(items: list[Source | BadSource], metadata: Metadata) -> list[Source | BadSource]:
+    """Give every source the job's metadata; a record's own values win where both name a key."""
+    if not metadata:
+        return items
+    tagged: list[Source | BadSource] = []
+    for item in items:
+        if isinstance(item, BadSource):
+            tagged.append(item)
+            continue
+        try:
+            tagged.append(replace(item, metadata=check_metadata({**metadata, **item.metadata})))
+        except InvalidInputError as exc:
+            tagged.append(BadSource(item.name, exc.detail))
+    return tagged
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -13,9 +13,10 @@ from acl.filters import check_ingest, normalise_labels
 from api.deps import PrincipalDep, RuntimeDep
 from api.schemas import JobAcceptedOut, JobItemOut, JobOut, RecordsJobIn
 from core.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
+from core.metadata import Metadata, check_metadata
 from core.settings import IngestSettings
 from ingest.document import Source
-from ingest.sources import BadSource, read_jsonl, record_source, upload_source
+from ingest.sources import BadSource, read_jsonl, record_source, upload_source, with_metadata
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
 
@@ -29,6 +30,11 @@ _BODY_DOC = {
                         "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                         "labels": {"type": "string", "description": "comma-separated ACL labels"},
                         "doc_id": {"type": "string", "description": "id for a single uploaded file"},
+                        "metadata": {
+                            "type": "string",
+                            "description": "JSON object of metadata for every document of the upload "
+                            "(a record's own values win)",
+                        },
                     },
                     "required": ["files"],
                 }
@@ -98,6 +104,7 @@ async def _from_multipart(
         raise InvalidInputError("multipart body has no 'files' parts")
     raw_labels = form.get("labels")
     labels = normalise_labels(str(raw_labels).split(",")) if raw_labels else normalise_labels(())
+    job_metadata = _form_metadata(form.get("metadata"))
     doc_id = form.get("doc_id")
     if doc_id is not None and len(uploads) != 1:
         raise InvalidInputError(f"doc_id names one document, but {len(uploads)} files were sent")
@@ -114,7 +121,22 @@ async def _from_multipart(
                 items.append(upload_source(name, data, str(doc_id) if doc_id is not None else None))
             except InvalidInputError as exc:
                 items.append(BadSource(name, exc.detail))
-    return items, labels
+    return with_metadata(items, job_metadata), labels
+
+
+def _form_metadata(raw: object) -> Metadata:
+    """The optional ``metadata`` part: a JSON object given to every document of the upload."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, str):
+        raise InvalidInputError("the 'metadata' part must be a JSON object, not a file")
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"the 'metadata' part is not valid JSON (column {exc.colno})") from None
+    if not isinstance(parsed, dict):
+        raise InvalidInputError("the 'metadata' part must be a JSON object")
+    return check_metadata(parsed)
 
 
 def _from_records(body: bytes) -> tuple[list[Source | BadSource], tuple[str, ...]]:

@@ -403,3 +403,24 @@ def test_request_bodies_over_the_limit_are_refused_before_reading(
         assert response.headers["content-type"] == PROBLEM
         assert response.json()["detail"] == "request body is larger than the limit of 2048 bytes"
         assert client.post("/v1/search", json={"query": "fine"}, headers=headers).status_code == 200
+
+
+def test_uploaded_files_take_the_jobs_metadata(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    files = [("files", ("runbook.txt", b"restart the replica first", "text/plain"))]
+    form = {"metadata": '{"team": "sre", "owner": "ann@example.com"}'}
+    response = client.post("/v1/ingest/jobs", files=files, data=form, headers=headers)
+    assert response.status_code == 202, response.text
+    assert wait_for(client, response.json()["href"], headers)["items"][0]["status"] == "indexed"
+    body = {"query": "replica", "filters": {"metadata": {"team": "sre"}}}
+    [hit] = client.post("/v1/search", json=body, headers=headers).json()["hits"]
+    assert hit["metadata"] == {"team": "sre", "owner": "<EMAIL_ADDRESS>"}
+
+    for bad, needle in (
+        ("[1]", "must be a JSON object"),
+        ("{", "not valid JSON"),
+        ('{"a": {}}', "metadata.a"),
+    ):
+        refused = client.post("/v1/ingest/jobs", files=files, data={"metadata": bad}, headers=headers)
+        assert refused.status_code == 400 and refused.headers["content-type"] == PROBLEM
+        assert needle in refused.json()["detail"]

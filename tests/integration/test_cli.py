@@ -39,6 +39,15 @@ def test_ingest_search_show_text_delete(cli: CliRunner, tmp_path: Path) -> None:
     assert robotics["doc_id"] == "faq-002" and robotics["metadata"]["firmware"] == 42
     by_number = cli.invoke(app, ["search", "firmware", "--tenant", "demo", "--json", "--meta", "firmware=42"])
     assert [h["doc_id"] for h in json.loads(by_number.stdout)] == ["faq-002"]
+    tagged = tmp_path / "oncall.txt"
+    tagged.write_text("The on-call rota changes every Monday.", encoding="utf-8")
+    meta = ["--meta", "team=sre", "--meta", "tags=ops", "--meta", "tags=rota", "--meta", 'code="07"']
+    assert cli.invoke(app, ["ingest", str(tagged), "--tenant", "demo", *meta]).exit_code == 0
+    found_tagged = cli.invoke(
+        app, ["search", "on-call rota", "--tenant", "demo", "--json", "--meta", "tags=rota"]
+    )
+    [oncall] = json.loads(found_tagged.stdout)
+    assert oncall["metadata"] == {"team": "sre", "tags": ["ops", "rota"], "code": "07"}
     found = cli.invoke(app, ["search", "E-117 sensor timeout", "--tenant", "demo", "--json", "-k", "3"])
     assert found.exit_code == 0, found.output
     hits = json.loads(found.stdout)
@@ -95,6 +104,7 @@ def test_keys_are_printed_once_and_can_be_revoked(cli: CliRunner) -> None:
         (["search", "x", "--tenant", "Bad Tenant"], "error: tenant must be"),
         (["search", "x", "--tenant", "t", "-k", "0"], "error: k must be between 1 and 100, got 0"),
         (["search", "x", "--tenant", "t", "--meta", "team"], "error: --meta takes KEY=VALUE, got 'team'"),
+        (["ingest", "a.txt", "--tenant", "t", "--meta", "a.b=1"], "error: metadata key 'a.b'"),
         (["keys", "create", "--tenant", "t", "--user", "u", "--roles", "Admin"], "error: role must be"),
         (["ingest", "/nonexistent/file.txt", "--tenant", "t"], "nonexistent/file.txt: no such file"),
     ],

@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import InvalidInputError
 from ingest.document import Source
-from ingest.sources import BadSource, check_doc_id, discover, read_jsonl
+from ingest.sources import BadSource, check_doc_id, discover, read_jsonl, with_metadata
 
 
 def test_folder_ids_are_paths_relative_to_the_folder(tmp_path: Path) -> None:
@@ -81,3 +81,13 @@ def test_record_metadata_is_kept_checked_and_clearly_refused() -> None:
     assert isinstance(nested, BadSource) and "metadata.nested must be a string, number" in nested.error
     assert isinstance(bad_key, BadSource) and "metadata key 'bad key'" in bad_key.error
     assert isinstance(nan, BadSource) and "finite" in nan.error
+
+
+def test_job_metadata_reaches_every_source_and_a_records_own_values_win() -> None:
+    own = Source(name="r", doc_id="r", text="x", metadata={"team": "eng"})
+    crowded = Source(name="c", doc_id="c", text="x", metadata={f"k{i}": i for i in range(64)})
+    bad = BadSource("b", "broken")
+    tagged = with_metadata([own, crowded, bad], {"team": "sre", "site": "lab"})
+    assert isinstance(tagged[0], Source) and tagged[0].metadata == {"team": "eng", "site": "lab"}
+    assert isinstance(tagged[1], BadSource) and "at most 64" in tagged[1].error
+    assert tagged[2] is bad
