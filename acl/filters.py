@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from core.access import AccessFilter
 from core.errors import ForbiddenError, InvalidInputError
 from core.types import Principal
-from retrieval.ports import AccessFilter
 
 ADMIN_ROLE = "admin"
 INGEST_ROLE = "ingest"
@@ -21,7 +21,7 @@ PUBLIC_LABEL = "public"
 
 def access_filter(principal: Principal) -> AccessFilter:
     if ADMIN_ROLE in principal.roles:
-        return AccessFilter(tenant=principal.tenant, labels=None)
+        return AccessFilter.everything(principal.tenant)
     return AccessFilter(tenant=principal.tenant, labels=frozenset(principal.roles) | {PUBLIC_LABEL})
 
 

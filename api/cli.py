@@ -17,6 +17,7 @@ from rich.table import Table
 from acl import keys as api_keys
 from api import cli_eval
 from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
+from core.access import AccessFilter
 from core.db import make_engine, migrate, session_scope
 from core.errors import InvalidInputError
 from core.metadata import check_metadata
@@ -24,7 +25,7 @@ from core.settings import Settings, get_settings
 from core.types import Principal, tenant_id
 from ingest.models import ItemStatus
 from ingest.sources import discover, with_metadata
-from retrieval.ports import AccessFilter, SearchFilters
+from retrieval.ports import SearchFilters
 from retrieval.search import Mode, SearchRequest
 
 app = typer.Typer(help="Tessera: tenant-isolated retrieval with provenance.", no_args_is_help=True)
@@ -188,7 +189,7 @@ def _hit_json(hit: Any) -> dict[str, Any]:
 
 def _operator(tenant: str) -> AccessFilter:
     """The CLI is the operator's tool on the machine itself: it reads every label of the tenant."""
-    return AccessFilter(tenant_id(tenant), None)
+    return AccessFilter.everything(tenant_id(tenant))
 
 
 def _db(settings: Settings | None = None) -> Any:

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.access import AccessFilter
 from core.errors import InvalidInputError
 from core.types import TenantId
 from evals.metrics import mean, ndcg_at_k, recall_at_k
 from ingest.document import Source
 from ingest.pipeline import IngestPipeline, ItemOutcome
 from ingest.sources import BadSource, read_jsonl
-from retrieval.ports import AccessFilter
 from retrieval.search import Mode, SearchRequest, SearchService
 
 
@@ -88,7 +88,7 @@ def evaluate(
     depth: int = CHUNK_DEPTH,
     on_query: Callable[[], None] | None = None,
 ) -> ModeResult:
-    allowed = AccessFilter(tenant=tenant, labels=None)
+    allowed = AccessFilter.everything(tenant)
     run: dict[str, list[tuple[str, float]]] = {}
     ndcgs: list[float] = []
     recalls: list[float] = []

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from core.access import AccessFilter
 from core.db import session_scope
 from core.errors import InvalidInputError, NotFoundError
 from core.types import TenantId
 from provenance import store as docs
 from provenance.models import Document, DocumentVersion
-from retrieval.ports import AccessFilter, VectorStore
+from retrieval.ports import VectorStore
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class DocumentService:
             raise InvalidInputError(f"offset must be >= 0, got {offset}")
         with session_scope(self._engine) as session:
             total, rows = docs.readable_documents(
-                session, allowed.tenant, allowed.labels, limit=limit, offset=offset
+                session, allowed.tenant, allowed.label_set(), limit=limit, offset=offset
             )
         # The database applied the label rule; check it again here and fail closed, as search does.
         return total, [r for r in rows if allowed.allows(allowed.tenant, r.labels)]

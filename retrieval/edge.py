@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import qdrant_edge as qe
 
+from core.access import AccessFilter
 from core.errors import ConflictError
 from core.hashing import point_uuid
 from core.types import TenantId
@@ -31,7 +32,7 @@ from retrieval.payload import (
     search_filter,
     to_payload,
 )
-from retrieval.ports import AccessFilter, ChunkPoint, Hit, Query
+from retrieval.ports import ChunkPoint, Hit, Query
 
 # Writes since the last optimize before we rebuild indexes; below Qdrant's own indexing threshold a
 # plain scan is as fast as HNSW, above it an unindexed segment makes every search slower.

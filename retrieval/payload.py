@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.access import AccessFilter
 from core.types import TenantId
-from retrieval.ports import AccessFilter, ChunkPayload, SearchFilters
+from retrieval.ports import ChunkPayload, SearchFilters
 
 DENSE = "dense"
 SPARSE = "bm25"
@@ -79,8 +80,9 @@ def search_filter(tenant: TenantId, allowed: AccessFilter, filters: SearchFilter
     if allowed.tenant != tenant:
         raise PermissionError("access filter was built for another tenant")
     any_of: list[tuple[str, tuple[str | int, ...]]] = []
-    if allowed.labels is not None:
-        any_of.append(("labels", tuple(sorted(allowed.labels))))
+    readable = allowed.label_set()
+    if readable is not None:
+        any_of.append(("labels", tuple(sorted(readable))))
     if filters.labels_any:
         any_of.append(("labels", tuple(filters.labels_any)))
     if filters.doc_ids:

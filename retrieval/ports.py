@@ -6,11 +6,12 @@ Every ``VectorStore`` method takes the tenant: there is no cross-tenant path to 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from core.access import AccessFilter
 from core.metadata import Metadata, Scalar
 from core.types import TenantId
 
@@ -49,20 +50,6 @@ class ChunkPoint:
     payload: ChunkPayload
     dense: Sequence[float]
     sparse: SparseVector
-
-
-@dataclass(frozen=True)
-class AccessFilter:
-    """What a principal may read inside its tenant. ``labels=None`` means every label (admins)."""
-
-    tenant: TenantId
-    labels: frozenset[str] | None
-
-    def allows(self, tenant: str, labels: Iterable[str]) -> bool:
-        """The re-check after the engine: any mismatch fails closed."""
-        if tenant != self.tenant:
-            return False
-        return self.labels is None or not self.labels.isdisjoint(labels)
 
 
 @dataclass(frozen=True)

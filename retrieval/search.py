@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from core.access import AccessFilter
 from core.errors import InvalidInputError
 from core.metadata import check_key
 from core.settings import SearchSettings
 from core.types import TenantId
-from retrieval.ports import AccessFilter, Embedder, Hit, Query, SearchFilters, SparseEncoder, VectorStore
+from retrieval.ports import Embedder, Hit, Query, SearchFilters, SparseEncoder, VectorStore
 
 MAX_QUERY_CHARS = 4_000
 

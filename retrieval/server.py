@@ -14,6 +14,7 @@ from typing import Any
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
+from core.access import AccessFilter
 from core.errors import UpstreamError
 from core.hashing import point_uuid
 from core.types import TenantId
@@ -28,7 +29,7 @@ from retrieval.payload import (
     search_filter,
     to_payload,
 )
-from retrieval.ports import AccessFilter, ChunkPoint, Hit, Query
+from retrieval.ports import ChunkPoint, Hit, Query
 
 
 def to_qdrant_filter(spec: FilterSpec) -> models.Filter:

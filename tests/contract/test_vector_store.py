@@ -20,13 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from qdrant_client import QdrantClient, models
 
+from core.access import AccessFilter
 from core.errors import ConflictError
 from core.metadata import Metadata
 from core.types import TenantId
 from retrieval.bm25 import QdrantBm25Encoder
 from retrieval.edge import EdgeVectorStore
 from retrieval.payload import to_payload
-from retrieval.ports import AccessFilter, ChunkPayload, ChunkPoint, Query, SearchFilters, VectorStore
+from retrieval.ports import ChunkPayload, ChunkPoint, Query, SearchFilters, VectorStore
 from retrieval.server import QdrantServerStore
 from tests.support.fakes import FakeEmbedder
 
@@ -118,7 +119,7 @@ def query(text: str, **filters: Any) -> Query:
 
 
 def everyone(tenant: TenantId) -> AccessFilter:
-    return AccessFilter(tenant, None)
+    return AccessFilter.everything(tenant)
 
 
 def test_round_trip_keeps_every_provenance_field(store: VectorStore) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.access import EVERY_LABEL, AccessFilter
 from core.types import TenantId
-from retrieval.ports import AccessFilter
 from tests.conftest import RuntimeFactory
 from tests.integration.test_pipeline import record
 
@@ -25,7 +25,7 @@ def test_pages_hold_exactly_the_readable_documents_in_id_order(
             d for i, d in enumerate(every) if readable is None or readable & set(LABELS[i % len(LABELS)])
         ]
     for readable, expected in expected_for.items():
-        allowed = AccessFilter(T, readable)
+        allowed = AccessFilter(T, EVERY_LABEL if readable is None else readable)
         pages, offset = [], 0
         while True:
             total, page = runtime.documents.list(allowed, limit=4, offset=offset)
@@ -40,4 +40,4 @@ def test_pages_hold_exactly_the_readable_documents_in_id_order(
 def test_another_tenants_documents_are_never_listed(make_runtime: RuntimeFactory, database_url: str) -> None:
     runtime = make_runtime(database_url=database_url)
     list(runtime.pipeline.run(TenantId("other"), [record("theirs", "not yours")]))
-    assert runtime.documents.list(AccessFilter(T, None), limit=10, offset=0) == (0, [])
+    assert runtime.documents.list(AccessFilter.everything(T), limit=10, offset=0) == (0, [])

@@ -7,20 +7,20 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
+from core.access import AccessFilter
 from core.types import TenantId
 from ingest.document import Source
 from ingest.models import ItemStatus
 from ingest.sources import BadSource
 from provenance import store as docs_store
 from provenance.models import ChunkRecord, DocumentVersion
-from retrieval.ports import AccessFilter
 from retrieval.search import SearchRequest
 from tests.conftest import RuntimeFactory
 from tests.support.fakes import FakeEmbedder
 from tests.support.records import record as any_record
 
 T = TenantId("acme")
-ADMIN = AccessFilter(T, None)
+ADMIN = AccessFilter.everything(T)
 
 
 def record(doc_id: str, text: str, title: str = "") -> Source:

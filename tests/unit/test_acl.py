@@ -6,16 +6,16 @@ from hypothesis import strategies as st
 
 from acl.filters import access_filter, normalise_labels
 from acl.keys import parse_roles
+from core.access import AccessFilter
 from core.errors import InvalidInputError
 from core.types import Principal, TenantId, tenant_id
-from retrieval.ports import AccessFilter
 
 labels = st.sets(st.sampled_from(["public", "hr", "finance", "legal", "eng"]), max_size=4)
 
 
 def test_admin_reads_every_label_of_its_own_tenant_only() -> None:
     allowed = access_filter(Principal(TenantId("acme"), "ann", frozenset({"admin"})))
-    assert allowed.labels is None
+    assert allowed.reads_every_label
     assert allowed.allows("acme", ["anything"])
     assert not allowed.allows("globex", ["public"])
 
@@ -50,3 +50,10 @@ def test_tenant_names_are_strict_because_they_name_directories(bad: str) -> None
 
 def test_empty_access_filter_reads_nothing() -> None:
     assert not AccessFilter(TenantId("acme"), frozenset()).allows("acme", ["public"])
+
+
+@pytest.mark.parametrize("bad", [None, {"public"}, ["public"], "public"])
+def test_an_access_filter_without_a_real_label_grant_is_refused(bad: object) -> None:
+    # None once meant "every label": a decider bug that yields None must fail closed, not open.
+    with pytest.raises(TypeError, match="labels"):
+        AccessFilter(TenantId("acme"), bad)  # type: ignore[arg-type]
