@@ -15,9 +15,9 @@ import typer
 from rich.table import Table
 
 from acl import keys as api_keys
+from acl.filters import access_filter, check_writer, normalise_labels, write_grant
 from api import cli_eval
 from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
-from core.access import AccessFilter
 from core.db import make_engine, migrate, session_scope
 from core.errors import InvalidInputError
 from core.metadata import check_metadata
@@ -73,7 +73,6 @@ def ingest(
     ),
 ) -> None:
     """Ingest documents: parse, redact, chunk, embed and index them, with a progress bar."""
-    from acl.filters import normalise_labels
 
     checked = tenant_id(tenant)
     acl_labels = normalise_labels(labels.split(","))
@@ -83,7 +82,8 @@ def ingest(
     runtime = runtime_for()
     try:
         job_id = runtime.jobs.create(checked, "cli", items, acl_labels)
-        view = run_with_progress(runtime, job_id, checked, items, acl_labels)
+        grant = write_grant(_principal(tenant, OPERATOR_ROLES))
+        view = run_with_progress(runtime, job_id, checked, items, acl_labels, grant)
     finally:
         runtime.close()
     counts = view.counts()
@@ -116,9 +116,7 @@ def search(
     ),
 ) -> None:
     """Search a tenant from the command line, with the same filters and re-checks as the API."""
-    from acl.filters import access_filter
-
-    principal = Principal(tenant=tenant_id(tenant), user="cli", roles=frozenset(api_keys.parse_roles(roles)))
+    principal = _principal(tenant, roles)
     request = SearchRequest(
         query=query, k=k, mode=mode, filters=SearchFilters(metadata_any=_meta_filter(meta))
     )
@@ -187,9 +185,14 @@ def _hit_json(hit: Any) -> dict[str, Any]:
     }
 
 
-def _operator(tenant: str) -> AccessFilter:
-    """The CLI is the operator's tool on the machine itself: it reads every label of the tenant."""
-    return AccessFilter.everything(tenant_id(tenant))
+OPERATOR_ROLES = "admin"
+ROLES_HELP = "act as a user with these roles (default: admin, the operator, reads and writes all)"
+
+
+def _principal(tenant: str, roles: str) -> Principal:
+    """The CLI is the operator's tool on the machine itself: by default it acts as ``admin`` of the
+    tenant; ``--roles`` shows what a user with those roles may see and do, by the API's own rule."""
+    return Principal(tenant=tenant_id(tenant), user="cli", roles=frozenset(api_keys.parse_roles(roles)))
 
 
 def _db(settings: Settings | None = None) -> Any:
@@ -248,11 +251,17 @@ def keys_revoke(key_id: str, tenant: str = typer.Option(..., "--tenant")) -> Non
 
 @docs_app.command("list")
 @one_line_errors
-def documents_list(tenant: str = typer.Option(..., "--tenant"), limit: int = 100, offset: int = 0) -> None:
+def documents_list(
+    tenant: str = typer.Option(..., "--tenant"),
+    limit: int = 100,
+    offset: int = 0,
+    roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
+) -> None:
     """List a tenant's documents."""
+    allowed = access_filter(_principal(tenant, roles))
     runtime = runtime_for()
     try:
-        total, rows = runtime.documents.list(_operator(tenant), limit=limit, offset=offset)
+        total, rows = runtime.documents.list(allowed, limit=limit, offset=offset)
     finally:
         runtime.close()
     table = Table("doc_id", "version", "title", "source_uri", title=f"{total} documents")
@@ -263,11 +272,16 @@ def documents_list(tenant: str = typer.Option(..., "--tenant"), limit: int = 100
 
 @docs_app.command("show")
 @one_line_errors
-def documents_show(doc_id: str, tenant: str = typer.Option(..., "--tenant")) -> None:
-    """Show a document's provenance: every version with hashes, timestamps and redaction counts."""
+def documents_show(
+    doc_id: str,
+    tenant: str = typer.Option(..., "--tenant"),
+    roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
+) -> None:
+    """Show a document's provenance: every readable version with hashes, timestamps and redaction counts."""
+    allowed = access_filter(_principal(tenant, roles))
     runtime = runtime_for()
     try:
-        document, versions = runtime.documents.get(_operator(tenant), doc_id)
+        document = runtime.documents.get(allowed, doc_id)
     finally:
         runtime.close()
     rows = [
@@ -282,7 +296,7 @@ def documents_show(doc_id: str, tenant: str = typer.Option(..., "--tenant")) -> 
             "ingested_at": v.ingested_at,
             "source_updated_at": v.source_updated_at,
         }
-        for v in versions
+        for v in document.versions
     ]
     body = {
         "doc_id": document.doc_id,
@@ -302,11 +316,13 @@ def documents_text(
     tenant: str = typer.Option(..., "--tenant"),
     start: int | None = typer.Option(None),
     end: int | None = typer.Option(None),
+    roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
 ) -> None:
     """Print the stored (redacted) text of a version, or a character range of it."""
+    allowed = access_filter(_principal(tenant, roles))
     runtime = runtime_for()
     try:
-        text = runtime.documents.text(_operator(tenant), doc_id, version, start, end)
+        text = runtime.documents.text(allowed, doc_id, version, start, end)
     finally:
         runtime.close()
     sys.stdout.write(text.text + "\n")
@@ -314,11 +330,18 @@ def documents_text(
 
 @docs_app.command("delete")
 @one_line_errors
-def documents_delete(doc_id: str, tenant: str = typer.Option(..., "--tenant")) -> None:
+def documents_delete(
+    doc_id: str,
+    tenant: str = typer.Option(..., "--tenant"),
+    roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
+) -> None:
     """Delete a document everywhere: index, metadata, all versions."""
+    principal = _principal(tenant, roles)
+    check_writer(principal, "deleting documents")
     runtime = runtime_for()
     try:
-        removed = runtime.documents.delete(tenant_id(tenant), doc_id)
+        runtime.documents.authorize_delete(access_filter(principal), write_grant(principal), doc_id)
+        removed = runtime.documents.delete(principal.tenant, doc_id)
     finally:
         runtime.close()
     out.print(f"deleted {doc_id} ({removed} chunks removed from the index)")
@@ -326,12 +349,17 @@ def documents_delete(doc_id: str, tenant: str = typer.Option(..., "--tenant")) -
 
 @jobs_app.command("show")
 @one_line_errors
-def jobs_show(job_id: str, tenant: str = typer.Option(..., "--tenant")) -> None:
+def jobs_show(
+    job_id: str,
+    tenant: str = typer.Option(..., "--tenant"),
+    roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
+) -> None:
     """Show an ingest job with the status of every item."""
     from ingest.jobs import JobService
 
+    allowed = access_filter(_principal(tenant, roles))
     engine = _db()
-    view = JobService(engine).get(tenant_id(tenant), job_id)
+    view = JobService(engine).get_readable(allowed, job_id)
     table = Table(
         "#",
         "name",

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from acl.filters import WriteGrant
 from api.runtime import Runtime, build_runtime
 from core.errors import TesseraError
 from core.settings import Settings, get_settings
@@ -41,7 +42,12 @@ def runtime_for(settings: Settings | None = None, owner: str = "tessera cli") ->
 
 
 def run_with_progress(
-    runtime: Runtime, job_id: str, tenant: TenantId, items: list[Any], labels: tuple[str, ...]
+    runtime: Runtime,
+    job_id: str,
+    tenant: TenantId,
+    items: list[Any],
+    labels: tuple[str, ...],
+    grant: WriteGrant,
 ) -> JobView:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
@@ -50,4 +56,4 @@ def run_with_progress(
         def advance(outcome: ItemOutcome) -> None:
             progress.advance(task)
 
-        return runtime.jobs.run(job_id, tenant, items, labels, on_item=advance)
+        return runtime.jobs.run(job_id, tenant, items, labels, grant, on_item=advance)

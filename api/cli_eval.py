@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from acl import keys as api_keys
+from acl.filters import WriteGrant
 from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
 from core.db import session_scope
 from core.settings import get_settings
@@ -46,7 +47,7 @@ def eval_retrieval(
     runtime = runtime_for(settings, owner="tessera eval")
     try:
         job_id = runtime.jobs.create(tenant, "eval", items, ())
-        view = run_with_progress(runtime, job_id, tenant, items, ())
+        view = run_with_progress(runtime, job_id, tenant, items, (), WriteGrant.everything(tenant))
         failed = sum(1 for i in view.items if i.status == ItemStatus.FAILED)
         results = []
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -103,7 +104,7 @@ def demo(
     runtime = runtime_for(owner="tessera demo")
     try:
         job_id = runtime.jobs.create(checked, "demo", items, ())
-        view = run_with_progress(runtime, job_id, checked, items, ())
+        view = run_with_progress(runtime, job_id, checked, items, (), WriteGrant.everything(checked))
         with session_scope(runtime.engine) as session:
             issued = api_keys.create_key(session, checked, f"demo-{secrets.token_hex(2)}", ("admin",))
     finally:

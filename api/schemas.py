@@ -156,7 +156,9 @@ class VersionOut(BaseModel):
 
 class DocumentOut(BaseModel):
     doc_id: str
-    current_version: int
+    current_version: int | None = Field(
+        description="the version searches serve; null when the caller may not read it"
+    )
     title: str
     source_uri: str
     versions: list[VersionOut]

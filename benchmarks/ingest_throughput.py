@@ -33,6 +33,7 @@ import torch
 from pydantic import ValidationError
 from sqlmodel import col, select
 
+from acl.filters import WriteGrant
 from api.runtime import Runtime, build_runtime, default_embedder, default_preparer
 from benchmarks.ingest_report import Baseline, Encoding, IngestRun, Report
 from core.cores import CoreShare
@@ -237,7 +238,7 @@ def open_runtime(settings: Settings, recorder: Recorder | None) -> Iterator[Runt
 
 def timed_ingest(runtime: Runtime, items: Sequence[Source]) -> tuple[Stopwatch, list[ItemOutcome]]:
     with Stopwatch() as watch:
-        outcomes = list(runtime.pipeline.run(TENANT, items))
+        outcomes = list(runtime.pipeline.run(TENANT, items, grant=WriteGrant.everything(TENANT)))
     return watch, outcomes
 
 

@@ -20,6 +20,8 @@ from datetime import timedelta
 from sqlalchemy import Engine, delete, or_, update
 from sqlmodel import col, select
 
+from acl.filters import WriteGrant, normalise_labels
+from core.access import AccessFilter
 from core.clock import utcnow
 from core.db import session_scope
 from core.errors import NotFoundError
@@ -84,6 +86,7 @@ class JobService:
         tenant: TenantId,
         items: Sequence[Source | BadSource],
         labels: Sequence[str],
+        grant: WriteGrant,
         on_item: Callable[[ItemOutcome], None] | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> JobView:
@@ -91,7 +94,7 @@ class JobService:
             raise RuntimeError("this JobService was built without a pipeline and cannot run jobs")
         self._set_status(job_id, JobStatus.RUNNING)
         try:
-            for outcome in self._pipeline.run(tenant, items, labels=labels):
+            for outcome in self._pipeline.run(tenant, items, labels=labels, grant=grant):
                 self._record(job_id, outcome)
                 if on_item is not None:
                     on_item(outcome)
@@ -110,6 +113,16 @@ class JobService:
                 select(IngestItem).where(IngestItem.job_id == job_id).order_by(col(IngestItem.position))
             ).all()
             return JobView(job, list(items))
+
+    def get_readable(self, allowed: AccessFilter, job_id: str) -> JobView:
+        """A job as a reader of its tenant may see it: one whose labels the reader cannot read is a 404,
+        as for another tenant. Every version a job wrote or found unchanged carries the job's labels
+        (normalised as the pipeline does; the unchanged fingerprint includes them), so this one test
+        covers each item's version number and chunk count; refused items carry neither."""
+        view = self.get(allowed.tenant, job_id)
+        if not allowed.allows(view.job.tenant, normalise_labels(view.job.labels)):
+            raise NotFoundError(f"ingest job {job_id!r} not found")
+        return view
 
     def fail_interrupted(self) -> int:
         with session_scope(self._engine) as session:
@@ -225,15 +238,25 @@ class JobRunner:
                 log.warning("ingest job heartbeat failed", exc_info=True)
 
     def submit(
-        self, job_id: str, tenant: TenantId, items: Sequence[Source | BadSource], labels: Sequence[str]
+        self,
+        job_id: str,
+        tenant: TenantId,
+        items: Sequence[Source | BadSource],
+        labels: Sequence[str],
+        grant: WriteGrant,
     ) -> None:
-        self._submitted[job_id] = self._executor.submit(self._run, job_id, tenant, items, labels)
+        self._submitted[job_id] = self._executor.submit(self._run, job_id, tenant, items, labels, grant)
 
     def _run(
-        self, job_id: str, tenant: TenantId, items: Sequence[Source | BadSource], labels: Sequence[str]
+        self,
+        job_id: str,
+        tenant: TenantId,
+        items: Sequence[Source | BadSource],
+        labels: Sequence[str],
+        grant: WriteGrant,
     ) -> None:
         try:
-            self._jobs.run(job_id, tenant, items, labels, should_stop=self._stop.is_set)
+            self._jobs.run(job_id, tenant, items, labels, grant, should_stop=self._stop.is_set)
         except Exception:
             log.exception("ingest job %s stopped on an unexpected error", job_id)
         finally:

@@ -19,7 +19,7 @@ from itertools import islice
 
 from sqlalchemy import Engine
 
-from acl.filters import normalise_labels
+from acl.filters import WriteGrant, normalise_labels
 from core.clock import utcnow
 from core.db import session_scope
 from core.errors import TesseraError
@@ -86,8 +86,15 @@ class IngestPipeline:
         self._window = window
 
     def run(
-        self, tenant: TenantId, items: Iterable[Source | BadSource], *, labels: Sequence[str] = ()
+        self,
+        tenant: TenantId,
+        items: Iterable[Source | BadSource],
+        *,
+        labels: Sequence[str] = (),
+        grant: WriteGrant,
     ) -> Iterator[ItemOutcome]:
+        """``grant`` is the submitter's write permission; each item is checked against it and against
+        the labels of the document it would overwrite."""
         acl_labels = normalise_labels(labels)
         numbered = enumerate(items)
         sizes = _window_sizes(self._window)
@@ -103,7 +110,7 @@ class IngestPipeline:
                 window = list(islice(numbered, next(sizes)))
                 started: Callable[[], list[Outcome]] | None = None
                 if window:
-                    planned, done = self._plan(tenant, window, acl_labels)
+                    planned, done = self._plan(tenant, window, acl_labels, grant)
                     yield from done
                     started = self._preparer().start([p.source for p in planned]) if planned else None
                 embedded = self._embed(*pending) if pending is not None else None
@@ -125,20 +132,31 @@ class IngestPipeline:
             self._store.optimize(tenant)
 
     def _plan(
-        self, tenant: TenantId, window: list[tuple[int, Source | BadSource]], labels: tuple[str, ...]
+        self,
+        tenant: TenantId,
+        window: list[tuple[int, Source | BadSource]],
+        labels: tuple[str, ...],
+        grant: WriteGrant,
     ) -> tuple[list[_Planned], list[ItemOutcome]]:
-        """Split a window into work to do and items already settled (bad input, unchanged content)."""
+        """Split a window into work to do and items already settled (bad input, refused, unchanged)."""
         sources = [(i, s) for i, s in window if isinstance(s, Source)]
         with session_scope(self._engine) as session:
             known = docs.sources_by_doc(session, tenant, [s.doc_id for _, s in sources])
         planned: list[_Planned] = []
         settled: list[ItemOutcome] = []
+        writes_new = grant.permits(tenant, labels)
         for position, item in window:
             if isinstance(item, BadSource):
                 settled.append(ItemOutcome(position, item.name, ItemStatus.FAILED, error=item.error))
                 continue
-            digest = _source_digest(item)
             current = known.get(item.doc_id)
+            # Checked before the unchanged shortcut, so no answer ever carries a version of a document
+            # the caller may not write; an existing document it may not write fails exactly like a new
+            # id with labels it may not write (same status, text, no version), so existence stays hidden.
+            if not writes_new or (current is not None and not grant.permits(tenant, current.labels)):
+                settled.append(_refused(position, item))
+                continue
+            digest = _source_digest(item)
             if current is not None and current[0] == docs.fingerprint(digest, labels):
                 settled.append(
                     ItemOutcome(position, item.name, ItemStatus.UNCHANGED, item.doc_id, current[1])
@@ -285,6 +303,11 @@ def _source_digest(source: Source) -> str:
         return sha256_hex(raw)
     # Changed metadata (a new URL, owner or tag) is a new version, so hits never carry stale values.
     return sha256_hex(raw + b"\x1f" + json.dumps(source.metadata, sort_keys=True).encode())
+
+
+def _refused(position: int, source: Source) -> ItemOutcome:
+    reason = f"the key may not write document {source.doc_id!r}"
+    return ItemOutcome(position, source.name, ItemStatus.FAILED, source.doc_id, error=reason)
 
 
 def _failed(plan: _Planned, reason: str) -> ItemOutcome:

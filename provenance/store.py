@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, func
 from sqlalchemy import select as sa_select
@@ -63,9 +64,17 @@ def current_writes(connection: Connection, tenant: TenantId, doc_ids: Iterable[s
     return dict(rows)  # type: ignore[arg-type]
 
 
-def sources_by_doc(session: Session, tenant: TenantId, doc_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
-    """Current ``(source_sha256, version)`` per document, for the unchanged-content shortcut."""
-    found: dict[str, tuple[str, int]] = {}
+class CurrentSource(NamedTuple):
+    """What a re-ingest needs to know of a document's current version."""
+
+    fingerprint: str  # the unchanged-content shortcut compares this
+    version: int
+    labels: tuple[str, ...]  # the writer must be allowed to write these to overwrite the document
+
+
+def sources_by_doc(session: Session, tenant: TenantId, doc_ids: Sequence[str]) -> dict[str, CurrentSource]:
+    """The current version of each document that exists, for the unchanged shortcut and the write check."""
+    found: dict[str, CurrentSource] = {}
     for start in range(0, len(doc_ids), 500):  # keep IN lists well under driver limits
         batch = list(doc_ids[start : start + 500])
         rows = session.exec(
@@ -82,7 +91,7 @@ def sources_by_doc(session: Session, tenant: TenantId, doc_ids: Sequence[str]) -
             .where(DocumentVersion.tenant == tenant, col(DocumentVersion.doc_id).in_(batch))
         ).all()
         for doc_id, source_sha, version, labels in rows:
-            found[doc_id] = (_fingerprint(source_sha, labels), version)
+            found[doc_id] = CurrentSource(_fingerprint(source_sha, labels), version, tuple(labels))
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
-from acl.filters import access_filter, check_delete
+from acl.filters import access_filter, check_writer, write_grant
 from api.deps import PrincipalDep, RuntimeDep
 from api.schemas import DocumentListOut, DocumentOut, DocumentSummaryOut, TextOut, VersionOut
 
@@ -53,7 +53,7 @@ def list_documents(
 
 @router.get("/{doc_id:path}", response_model=DocumentOut)
 def get_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> DocumentOut:
-    document, versions = runtime.documents.get(access_filter(principal), doc_id)
+    document = runtime.documents.get(access_filter(principal), doc_id)
     return DocumentOut(
         doc_id=document.doc_id,
         current_version=document.current_version,
@@ -75,13 +75,14 @@ def get_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> D
                 ingested_at=v.ingested_at,
                 source_updated_at=v.source_updated_at,
             )
-            for v in versions
+            for v in document.versions
         ],
     )
 
 
 @router.delete("/{doc_id:path}", status_code=204)
 def delete_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
-    check_delete(principal)
+    check_writer(principal, "deleting documents")
+    runtime.documents.authorize_delete(access_filter(principal), write_grant(principal), doc_id)
     runtime.documents.delete(principal.tenant, doc_id)
     return Response(status_code=204)

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from acl.filters import check_ingest, normalise_labels
+from acl.filters import access_filter, check_ingest, normalise_labels, write_grant
 from api.deps import PrincipalDep, RuntimeDep
 from api.schemas import JobAcceptedOut, JobItemOut, JobOut, RecordsJobIn
 from core.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
@@ -64,13 +64,13 @@ async def create_job(request: Request, principal: PrincipalDep, runtime: Runtime
         )
     check_ingest(principal, labels)
     job_id = await run_in_threadpool(runtime.jobs.create, principal.tenant, principal.user, items, labels)
-    request.app.state.job_runner.submit(job_id, principal.tenant, items, labels)
+    request.app.state.job_runner.submit(job_id, principal.tenant, items, labels, write_grant(principal))
     return JobAcceptedOut(job_id=job_id, status="queued", total=len(items), href=f"/v1/ingest/jobs/{job_id}")
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
 def get_job(job_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> JobOut:
-    view = runtime.jobs.get(principal.tenant, job_id)
+    view = runtime.jobs.get_readable(access_filter(principal), job_id)
     job = view.job
     return JobOut(
         job_id=job.id,

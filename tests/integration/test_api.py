@@ -370,7 +370,7 @@ def test_writing_needs_a_writer_role_and_only_labels_it_holds(client: TestClient
     writer = key(runtime, roles=("ingest", "eng"), user="ivy")
     assert client.post("/v1/ingest/jobs", json={**body, "labels": ["hr"]}, headers=writer).status_code == 403
     assert client.post("/v1/ingest/jobs", json={**body, "labels": ["eng"]}, headers=writer).status_code == 202
-    assert client.delete("/v1/documents/x", headers=writer).status_code == 403
+    assert client.delete("/v1/documents/x", headers=reader).status_code == 403
 
 
 def test_a_crash_still_answers_problem_json_with_a_trace_id(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
+from acl.filters import WriteGrant
 from core.access import AccessFilter
 from core.types import TenantId
 from ingest.document import Source
@@ -21,6 +22,7 @@ from tests.support.records import record as any_record
 
 T = TenantId("acme")
 ADMIN = AccessFilter.everything(T)
+OPERATOR = WriteGrant.everything(T)
 
 
 def record(doc_id: str, text: str, title: str = "") -> Source:
@@ -29,7 +31,9 @@ def record(doc_id: str, text: str, title: str = "") -> Source:
 
 def test_ingest_then_search_returns_provenance(make_runtime: RuntimeFactory, database_url: str) -> None:
     runtime = make_runtime(database_url=database_url)
-    [outcome] = runtime.pipeline.run(T, [record("kb-1", "Rotate database credentials every thirty days.")])
+    [outcome] = runtime.pipeline.run(
+        T, [record("kb-1", "Rotate database credentials every thirty days.")], grant=OPERATOR
+    )
     assert (outcome.status, outcome.version) == (ItemStatus.INDEXED, 1)
     [hit] = runtime.search.search(ADMIN, SearchRequest("rotate credentials", k=5))
     assert hit.payload.doc_id == "kb-1"
@@ -45,7 +49,9 @@ def test_redaction_happens_before_anything_is_stored(make_runtime: RuntimeFactor
     runtime = make_runtime(database_url=database_url)
     list(
         runtime.pipeline.run(
-            T, [record("mail", "Write to jane.doe@example.com for access.", "jane.doe@example.com")]
+            T,
+            [record("mail", "Write to jane.doe@example.com for access.", "jane.doe@example.com")],
+            grant=OPERATOR,
         )
     )
     with Session(runtime.engine) as session:
@@ -60,9 +66,9 @@ def test_unchanged_content_does_no_work(make_runtime: RuntimeFactory, database_u
     embedder = FakeEmbedder()
     runtime = make_runtime(database_url=database_url, embedder=embedder)
     docs = [record(f"d{i}", f"document number {i} text") for i in range(5)]
-    list(runtime.pipeline.run(T, docs))
+    list(runtime.pipeline.run(T, docs, grant=OPERATOR))
     calls = embedder.texts_embedded
-    again = list(runtime.pipeline.run(T, docs))
+    again = list(runtime.pipeline.run(T, docs, grant=OPERATOR))
     assert {o.status for o in again} == {ItemStatus.UNCHANGED}
     assert embedder.texts_embedded == calls
 
@@ -71,8 +77,14 @@ def test_changed_content_becomes_the_next_version_and_replaces_the_old(
     make_runtime: RuntimeFactory, database_url: str
 ) -> None:
     runtime = make_runtime(database_url=database_url)
-    list(runtime.pipeline.run(T, [record("policy", "Expenses are reimbursed within thirty days.")]))
-    [second] = runtime.pipeline.run(T, [record("policy", "Expenses are reimbursed within ninety days.")])
+    list(
+        runtime.pipeline.run(
+            T, [record("policy", "Expenses are reimbursed within thirty days.")], grant=OPERATOR
+        )
+    )
+    [second] = runtime.pipeline.run(
+        T, [record("policy", "Expenses are reimbursed within ninety days.")], grant=OPERATOR
+    )
     assert second.version == 2
     hits = runtime.search.search(ADMIN, SearchRequest("expenses reimbursed days", k=10))
     assert {(h.payload.doc_id, h.payload.version) for h in hits} == {("policy", 2)}
@@ -86,8 +98,8 @@ def test_changing_labels_reindexes_with_the_new_labels(
     make_runtime: RuntimeFactory, database_url: str
 ) -> None:
     runtime = make_runtime(database_url=database_url)
-    list(runtime.pipeline.run(T, [record("salary", "salary bands")], labels=["hr"]))
-    [outcome] = runtime.pipeline.run(T, [record("salary", "salary bands")], labels=["public"])
+    list(runtime.pipeline.run(T, [record("salary", "salary bands")], labels=["hr"], grant=OPERATOR))
+    [outcome] = runtime.pipeline.run(T, [record("salary", "salary bands")], labels=["public"], grant=OPERATOR)
     assert outcome.status == ItemStatus.INDEXED
     public = AccessFilter(T, frozenset({"public"}))
     assert [h.payload.labels for h in runtime.search.search(public, SearchRequest("salary", k=3))] == [
@@ -104,7 +116,7 @@ def test_a_bad_item_fails_alone(make_runtime: RuntimeFactory, database_url: str)
         Source(name="tool.exe", doc_id="tool.exe", data=b"MZ\x90", filename="tool.exe"),
         record("good-2", "second good document"),
     ]
-    outcomes = sorted(runtime.pipeline.run(T, items), key=lambda o: o.position)
+    outcomes = sorted(runtime.pipeline.run(T, items, grant=OPERATOR), key=lambda o: o.position)
     assert [o.status for o in outcomes] == [
         ItemStatus.INDEXED,
         ItemStatus.FAILED,
@@ -127,7 +139,7 @@ def test_a_failed_commit_leaves_nothing_in_the_index(
         raise RuntimeError("database went away")
 
     monkeypatch.setattr("provenance.store.publish", broken_publish)
-    [outcome] = runtime.pipeline.run(T, [record("doomed", "this never lands")])
+    [outcome] = runtime.pipeline.run(T, [record("doomed", "this never lands")], grant=OPERATOR)
     assert outcome.status == ItemStatus.FAILED
     assert outcome.error == "could not store document (RuntimeError)"
     assert runtime.store.count(T, "doomed") == 0
@@ -149,7 +161,7 @@ def test_a_job_across_many_windows_reports_every_item_once(
 
     monkeypatch.setattr("provenance.store.publish", publish_failing_once)
     items = [record(f"rec-{i}", f"document number {i} about topic {i % 5}") for i in range(30)]
-    outcomes = list(runtime.pipeline.run(T, items))
+    outcomes = list(runtime.pipeline.run(T, items, grant=OPERATOR))
     assert sorted(o.position for o in outcomes) == list(range(30))
     failed = [o.doc_id for o in outcomes if o.status == ItemStatus.FAILED]
     assert failed == ["rec-13"]
@@ -159,7 +171,7 @@ def test_a_job_across_many_windows_reports_every_item_once(
 
 def test_delete_removes_document_everywhere(make_runtime: RuntimeFactory, database_url: str) -> None:
     runtime = make_runtime(database_url=database_url)
-    list(runtime.pipeline.run(T, [record("gone", "soon to be deleted text")]))
+    list(runtime.pipeline.run(T, [record("gone", "soon to be deleted text")], grant=OPERATOR))
     runtime.documents.delete(T, "gone")
     assert runtime.store.count(T, "gone") == 0
     assert runtime.search.search(ADMIN, SearchRequest("deleted text", k=5)) == []
@@ -171,8 +183,8 @@ def test_delete_removes_document_everywhere(make_runtime: RuntimeFactory, databa
 def test_stale_points_are_never_returned(make_runtime: RuntimeFactory, database_url: str) -> None:
     """Mid-replacement the engine can hold two versions; search must still show exactly the current one."""
     runtime = make_runtime(database_url=database_url)
-    list(runtime.pipeline.run(T, [record("doc", "alpha version text")]))
-    [v2] = runtime.pipeline.run(T, [record("doc", "beta version text")])
+    list(runtime.pipeline.run(T, [record("doc", "alpha version text")], grant=OPERATOR))
+    [v2] = runtime.pipeline.run(T, [record("doc", "beta version text")], grant=OPERATOR)
     assert v2.version == 2
     # Simulate the window between the engine write and the old version's removal: put v1 back.
     from datetime import datetime as dt

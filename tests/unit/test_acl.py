@@ -4,10 +4,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from acl.filters import access_filter, normalise_labels
+from acl.filters import (
+    WriteGrant,
+    access_filter,
+    check_delete,
+    check_ingest,
+    check_writer,
+    may_write,
+    normalise_labels,
+    write_grant,
+)
 from acl.keys import parse_roles
 from core.access import AccessFilter
-from core.errors import InvalidInputError
+from core.errors import ForbiddenError, InvalidInputError
 from core.types import Principal, TenantId, tenant_id
 
 labels = st.sets(st.sampled_from(["public", "hr", "finance", "legal", "eng"]), max_size=4)
@@ -57,3 +66,58 @@ def test_an_access_filter_without_a_real_label_grant_is_refused(bad: object) -> 
     # None once meant "every label": a decider bug that yields None must fail closed, not open.
     with pytest.raises(TypeError, match="labels"):
         AccessFilter(TenantId("acme"), bad)  # type: ignore[arg-type]
+
+
+roles_with_writers = st.sets(
+    st.sampled_from(["public", "hr", "finance", "eng", "ingest", "admin"]), max_size=4
+)
+
+
+@given(roles=roles_with_writers, doc_labels=labels)
+def test_admin_writes_everything_ingest_what_it_holds_and_nobody_else_anything(
+    roles: set[str], doc_labels: set[str]
+) -> None:
+    principal = Principal(TenantId("acme"), "ivy", frozenset(roles))
+    if not doc_labels:
+        expected = False  # a document always has a label: an empty set is a caller bug, refused
+    elif "admin" in roles:
+        expected = True
+    else:
+        expected = "ingest" in roles and doc_labels <= roles | {"public"}
+    assert may_write(principal, doc_labels) is expected
+    assert write_grant(principal).permits("acme", doc_labels) is expected
+    assert not write_grant(principal).permits("globex", doc_labels or {"public"})
+
+
+@given(roles=roles_with_writers, doc_labels=labels)
+def test_whatever_a_key_may_write_it_may_also_read(roles: set[str], doc_labels: set[str]) -> None:
+    # Otherwise a writer could publish or overwrite text it could never see itself.
+    principal = Principal(TenantId("acme"), "ivy", frozenset(roles))
+    if may_write(principal, doc_labels):
+        assert access_filter(principal).allows("acme", doc_labels)
+
+
+def test_a_write_grant_without_a_real_label_grant_is_refused() -> None:
+    with pytest.raises(TypeError, match="labels"):
+        WriteGrant(TenantId("acme"), None)  # type: ignore[arg-type]
+
+
+def test_ingesting_names_the_labels_the_key_does_not_hold() -> None:
+    writer = Principal(TenantId("acme"), "ivy", frozenset({"ingest", "eng"}))
+    check_ingest(writer, ["eng", "public"])
+    with pytest.raises(ForbiddenError, match="cannot label documents finance, hr"):
+        check_ingest(writer, ["eng", "hr", "finance"])
+    with pytest.raises(ForbiddenError, match="needs the role 'admin' or 'ingest'"):
+        check_ingest(Principal(TenantId("acme"), "sam", frozenset({"eng"})), ["public"])
+    with pytest.raises(ForbiddenError, match="deleting documents needs the role"):
+        check_writer(Principal(TenantId("acme"), "sam", frozenset({"eng"})), "deleting documents")
+
+
+@given(roles=roles_with_writers, versions=st.lists(labels.filter(bool), min_size=1, max_size=4))
+def test_a_delete_needs_every_versions_labels(roles: set[str], versions: list[set[str]]) -> None:
+    principal = Principal(TenantId("acme"), "ivy", frozenset(roles))
+    if all(may_write(principal, v) for v in versions):
+        check_delete(write_grant(principal), "doc", versions)
+    else:
+        with pytest.raises(ForbiddenError, match="all its versions"):
+            check_delete(write_grant(principal), "doc", versions)
