@@ -98,10 +98,11 @@ def check_ingest(principal: Principal, labels: Iterable[str]) -> None:
     by the pipeline (``WriteGrant``), where their labels are known."""
     check_writer(principal, "ingesting")
     wanted = frozenset(labels)
-    if may_write(principal, wanted):
+    grant = write_grant(principal)
+    if grant.permits(principal.tenant, wanted):
         return
-    grant = write_grant(principal).labels
-    foreign = sorted(wanted if isinstance(grant, EveryLabel) else wanted - grant)
+    held = grant.labels if isinstance(grant.labels, frozenset) else frozenset()
+    foreign = sorted(wanted - held)
     raise ForbiddenError(f"cannot label documents {', '.join(foreign)}: the key does not hold those roles")
 
 

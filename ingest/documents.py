@@ -47,7 +47,8 @@ class TextRange:
 
 
 class DocumentService:
-    """Reads apply the same access labels as search: a document the caller may not read is a 404."""
+    """Reads apply the same access labels as search, version by version: a document none of whose
+    versions the caller may read is a 404, like one that does not exist."""
 
     def __init__(self, engine: Engine, store: VectorStore) -> None:
         self._engine = engine
