@@ -73,7 +73,6 @@ def ingest(
     ),
 ) -> None:
     """Ingest documents: parse, redact, chunk, embed and index them, with a progress bar."""
-
     checked = tenant_id(tenant)
     acl_labels = normalise_labels(labels.split(","))
     given = {key: values[0] if len(values) == 1 else values for key, values in _meta_pairs(meta).items()}
