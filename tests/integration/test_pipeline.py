@@ -142,10 +142,10 @@ def test_a_job_across_many_windows_reports_every_item_once(
     runtime = make_runtime(database_url=database_url)
     real_publish = docs_store.publish
 
-    def publish_failing_once(session: object, tenant: object, row: DocumentVersion, records: object) -> None:
+    def publish_failing_once(session: object, tenant: object, row: DocumentVersion, records: object) -> bool:
         if row.doc_id == "rec-13":
             raise RuntimeError("database went away")
-        real_publish(session, tenant, row, records)  # type: ignore[arg-type]
+        return real_publish(session, tenant, row, records)  # type: ignore[arg-type]
 
     monkeypatch.setattr("provenance.store.publish", publish_failing_once)
     items = [record(f"rec-{i}", f"document number {i} about topic {i % 5}") for i in range(30)]
