@@ -208,7 +208,7 @@ class EdgeVectorStore:
         of a few hundred points is scanned in well under a millisecond."""
         held = self._open(tenant, create=False)
         if held is not None and held.pending_writes >= OPTIMIZE_AFTER_BATCH:
-            with held.lock:
+            with held.lock, _writing(tenant):
                 held.shard.optimize()
                 held.pending_writes = 0
 
