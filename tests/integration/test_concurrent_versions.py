@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -268,13 +268,10 @@ class Model:
     allocated: int = 0
 
 
-@dataclass
-class Actor:
-    name: str
-    steps: list[Callable[[], None]] = field(default_factory=list)
+Steps = list[Callable[[], None]]
 
 
-def writer_steps(versions: VersionWriter, model: Model, doc: str, name: str, chunks: int) -> Actor:
+def writer_steps(versions: VersionWriter, model: Model, doc: str, name: str, chunks: int) -> Steps:
     state: dict[str, Any] = {}
 
     def allocate() -> None:
@@ -304,10 +301,10 @@ def writer_steps(versions: VersionWriter, model: Model, doc: str, name: str, chu
         if state["published"]:
             versions.tidy(state["draft"][0])
 
-    return Actor(name, [allocate, upload, publish, tidy])
+    return [allocate, upload, publish, tidy]
 
 
-def deleter_steps(versions: VersionWriter, model: Model, doc: str) -> Actor:
+def deleter_steps(versions: VersionWriter, model: Model, doc: str) -> Steps:
     state: dict[str, int] = {}
 
     def forget() -> None:
@@ -324,7 +321,7 @@ def deleter_steps(versions: VersionWriter, model: Model, doc: str) -> Actor:
         if "through" in state:
             versions.purge(T, doc, state["through"])
 
-    return Actor("deleter", [forget, purge])
+    return [forget, purge]
 
 
 def draft(
@@ -406,8 +403,7 @@ def test_any_interleaving_of_two_writers_and_a_deleter_leaves_db_and_engine_agre
     versions = VersionWriter(engine, shared_store)
     model = Model(current=None)
     if existing:
-        actor = writer_steps(versions, model, doc, "seed", 2)
-        for step in actor.steps:
+        for step in writer_steps(versions, model, doc, "seed", 2):
             step()
     actors = [
         writer_steps(versions, model, doc, "a", chunks[0]),
@@ -415,7 +411,7 @@ def test_any_interleaving_of_two_writers_and_a_deleter_leaves_db_and_engine_agre
         deleter_steps(versions, model, doc),
     ]
     for index in order:
-        actors[index].steps.pop(0)()
+        actors[index].pop(0)()  # the next step of that actor
     check_agreement(engine, shared_store, doc, model.current)
 
 
