@@ -24,7 +24,7 @@ from ingest.documents import DocumentService
 from ingest.jobs import JobService
 from ingest.pipeline import IngestPipeline
 from ingest.prepare import InlinePreparer, Preparer, ProcessPreparer
-from ingest.redact import NoRedactor, PresidioRedactor
+from ingest.redact import REDACTION_POLICY_VERSION, NoRedactor, PresidioRedactor
 from provenance import store as docs
 from retrieval.bm25 import QdrantBm25Encoder
 from retrieval.edge import EdgeVectorStore
@@ -125,6 +125,7 @@ def build_runtime(
         sparse=sparse,
         chunker=chunker,
         preparer=lazy_preparer,
+        redaction_policy=REDACTION_POLICY_VERSION if settings.ingest.redact else NoRedactor.policy_version,
         window=settings.ingest.pipeline_batch_docs,
     )
 

@@ -16,6 +16,7 @@ from core.access import AccessFilter
 from core.db import session_scope
 from core.errors import InvalidInputError, NotFoundError
 from core.types import TenantId
+from ingest.versions import VersionWriter
 from provenance import store as docs
 from provenance.models import DocumentVersion
 from retrieval.ports import VectorStore
@@ -53,6 +54,7 @@ class DocumentService:
     def __init__(self, engine: Engine, store: VectorStore) -> None:
         self._engine = engine
         self._store = store
+        self._versions = VersionWriter(engine, store)
 
     def get(self, allowed: AccessFilter, doc_id: str) -> DocumentView:
         with session_scope(self._engine) as session:
@@ -100,10 +102,11 @@ class DocumentService:
             check_deletable(session, allowed, grant, doc_id)
 
     def delete(self, tenant: TenantId, doc_id: str) -> int:
-        """Forget the document in the database first (searches stop returning it at once), then the engine."""
-        with session_scope(self._engine) as session:
-            docs.delete_document(session, tenant, doc_id)
-        return self._store.delete_document(tenant, doc_id)
+        """Forget the document in the database first (searches stop returning it at once), then remove
+        its points; a write racing the delete neither brings it back nor loses a later write
+        (``ingest.versions``). Returns how many points went."""
+        through = self._versions.forget(tenant, doc_id)
+        return self._versions.purge(tenant, doc_id, through)
 
 
 def check_deletable(session: Session, allowed: AccessFilter, grant: WriteGrant, doc_id: str) -> None:

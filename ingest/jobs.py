@@ -4,11 +4,13 @@ A job that was queued or running when its process stopped is settled as interrup
 on the next start (``fail_interrupted``: that process owned every job), and with several processes
 (server mode) by any live process once the job's heartbeat is stale (``fail_stale``). Finished items
 keep their status; nothing half-written remains because versions only become visible when their
-transaction commits.
+transaction commits, and an indexed item is recorded in that same transaction, so a killed process
+never leaves a published item marked as never processed.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine, delete, or_, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from acl.filters import WriteGrant, normalise_labels
 from core.access import AccessFilter
@@ -94,8 +96,11 @@ class JobService:
             raise RuntimeError("this JobService was built without a pipeline and cannot run jobs")
         self._set_status(job_id, JobStatus.RUNNING)
         try:
-            for outcome in self._pipeline.run(tenant, items, labels=labels, grant=grant):
-                self._record(job_id, outcome)
+            settle = functools.partial(_settle, job_id=job_id)
+            for outcome in self._pipeline.run(tenant, items, labels=labels, grant=grant, settle=settle):
+                if outcome.status != ItemStatus.INDEXED:  # indexed ones were settled as they published
+                    with session_scope(self._engine) as session:
+                        _settle(session, outcome, job_id=job_id)
                 if on_item is not None:
                     on_item(outcome)
                 if should_stop():
@@ -174,20 +179,6 @@ class JobService:
         with session_scope(self._engine) as session:
             session.execute(update(IngestJob).where(col(IngestJob.id) == job_id).values(status=status.value))
 
-    def _record(self, job_id: str, outcome: ItemOutcome) -> None:
-        with session_scope(self._engine) as session:
-            session.execute(
-                update(IngestItem)
-                .where(col(IngestItem.job_id) == job_id, col(IngestItem.position) == outcome.position)
-                .values(
-                    status=outcome.status.value,
-                    doc_id=outcome.doc_id,
-                    version=outcome.version,
-                    chunks=outcome.chunks,
-                    error=outcome.error,
-                )
-            )
-
     def _close(self, job_id: str) -> None:
         """Settle leftovers as interrupted and derive the job's status from its items."""
         with session_scope(self._engine) as session:
@@ -209,6 +200,21 @@ class JobService:
                 .where(col(IngestJob.id) == job_id)
                 .values(status=final.value, finished_at=utcnow())
             )
+
+
+def _settle(session: Session, outcome: ItemOutcome, *, job_id: str) -> None:
+    """Record an item's outcome in the caller's transaction (for an indexed item, the one publishing it)."""
+    session.execute(
+        update(IngestItem)
+        .where(col(IngestItem.job_id) == job_id, col(IngestItem.position) == outcome.position)
+        .values(
+            status=outcome.status.value,
+            doc_id=outcome.doc_id,
+            version=outcome.version,
+            chunks=outcome.chunks,
+            error=outcome.error,
+        )
+    )
 
 
 class JobRunner:

@@ -2,9 +2,10 @@
 
 Work moves in windows through three overlapping stages: the preparer parses and redacts window
 *n+1* (in another process by default), this thread chunks and embeds window *n*, and a writer thread
-stores window *n-1*. A version is written to the engine first,
-made current in the database in one transaction, and only then are older versions' points removed;
-searches re-check the current version, so they see exactly one version of a document at any time.
+stores window *n-1*. A version is written to the engine first, made current in the database in one
+transaction, and only then are older versions' points removed (``ingest.versions``: safe with other
+writers and deleters of the same document); searches re-check the current version, so they see
+exactly one version of a document at any time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from acl.filters import WriteGrant, normalise_labels
 from core.clock import utcnow
@@ -30,11 +32,13 @@ from ingest.document import Source
 from ingest.models import ItemStatus
 from ingest.prepare import Outcome, Prepared, Preparer
 from ingest.sources import BadSource
+from ingest.versions import VersionWriter
 from provenance import store as docs
 from provenance.models import ChunkRecord, DocumentVersion
 from retrieval.ports import ChunkPayload, ChunkPoint, Embedder, SparseEncoder, VectorStore
 
 log = logging.getLogger(__name__)
+Settle = Callable[[Session, "ItemOutcome"], None]
 TITLE_MAX = 1000  # column sizes in provenance.models
 URI_MAX = 2000
 
@@ -74,11 +78,16 @@ class IngestPipeline:
         sparse: SparseEncoder,
         chunker: Callable[[], Chunker],
         preparer: Callable[[], Preparer],
+        redaction_policy: str,
         window: int = 64,
     ) -> None:
-        # Models are built on first use, so a re-ingest that finds nothing changed loads none of them.
+        """``redaction_policy`` names what the preparer redacts (``ingest.redact``); it is part of the
+        unchanged-content fingerprint. Models are built on first use, so a re-ingest that finds
+        nothing changed loads none of them."""
         self._engine = engine
         self._store = store
+        self._versions = VersionWriter(engine, store)
+        self._redaction_policy = redaction_policy
         self._embedder = embedder
         self._sparse = sparse
         self._chunker = chunker
@@ -92,9 +101,13 @@ class IngestPipeline:
         *,
         labels: Sequence[str] = (),
         grant: WriteGrant,
+        settle: Settle | None = None,
     ) -> Iterator[ItemOutcome]:
-        """``grant`` is the submitter's write permission; each item is checked against it and against
-        the labels of the document it would overwrite."""
+        """Ingest ``items``, yielding one outcome per item. ``grant`` is the submitter's write
+        permission; each item is checked against it and against the labels of the document it would
+        overwrite. ``settle`` runs inside the transaction that publishes an item, with its INDEXED
+        outcome (a job records the item there: a crash right after the commit cannot leave a published
+        item recorded as never processed)."""
         acl_labels = normalise_labels(labels)
         numbered = enumerate(items)
         sizes = _window_sizes(self._window)
@@ -122,7 +135,9 @@ class IngestPipeline:
                 if embedded is not None:
                     failed, ready, vectors = embedded
                     yield from failed
-                    writing = writer.submit(self._store_all, tenant, ready, vectors, acl_labels)
+                    writing = writer.submit(
+                        self._store_all, tenant, ready, vectors, acl_labels, grant, settle
+                    )
                 pending = (planned, started) if started is not None else None
                 if not window and pending is None and writing is None:
                     break
@@ -157,13 +172,32 @@ class IngestPipeline:
                 settled.append(_refused(position, item))
                 continue
             digest = _source_digest(item)
-            if current is not None and current[0] == docs.fingerprint(digest, labels):
+            if current is not None and self._unchanged(tenant, item.doc_id, digest, labels, current):
                 settled.append(
-                    ItemOutcome(position, item.name, ItemStatus.UNCHANGED, item.doc_id, current[1])
+                    ItemOutcome(position, item.name, ItemStatus.UNCHANGED, item.doc_id, current.version)
                 )
             else:
                 planned.append(_Planned(position, item, digest))
         return planned, settled
+
+    def _unchanged(
+        self, tenant: TenantId, doc_id: str, digest: str, labels: tuple[str, ...], current: docs.StoredSource
+    ) -> bool:
+        """Same fingerprint, and the engine still holds every point of the current version (one
+        indexed count); a version whose points went missing is written again instead."""
+        if current.fingerprint != docs.fingerprint(digest, labels, self._redaction_policy):
+            return False
+        present = self._store.count(tenant, doc_id, version=current.version)
+        if present == current.chunk_count:
+            return True
+        log.warning(
+            "%s v%d has %d of its %d chunks in the index: re-indexing it",
+            doc_id,
+            current.version,
+            present,
+            current.chunk_count,
+        )
+        return False
 
     def _embed(
         self, planned: list[_Planned], started: Callable[[], list[Outcome]]
@@ -184,7 +218,13 @@ class IngestPipeline:
         return failed, ready, self._embedder().embed_documents(texts) if texts else []
 
     def _store_all(
-        self, tenant: TenantId, ready: list[_Ready], vectors: list[list[float]], labels: tuple[str, ...]
+        self,
+        tenant: TenantId,
+        ready: list[_Ready],
+        vectors: list[list[float]],
+        labels: tuple[str, ...],
+        grant: WriteGrant,
+        settle: Settle | None,
     ) -> list[ItemOutcome]:
         """On the writer thread: store each embedded document; a failure fails its own item only."""
         outcomes: list[ItemOutcome] = []
@@ -193,7 +233,7 @@ class IngestPipeline:
             item_vectors = [next(dense) for _ in item.chunks]
             plan = item.planned
             try:
-                version = self._write(tenant, item, item_vectors, labels)
+                indexed = self._write(tenant, item, item_vectors, labels, grant, settle)
             except TesseraError as exc:
                 outcomes.append(_failed(plan, exc.detail))
                 continue
@@ -201,19 +241,43 @@ class IngestPipeline:
                 log.exception("writing %s failed", plan.source.doc_id)
                 outcomes.append(_failed(plan, f"could not store document ({type(exc).__name__})"))
                 continue
-            source = plan.source
-            indexed = ItemOutcome(
-                plan.position, source.name, ItemStatus.INDEXED, source.doc_id, version, len(item.chunks)
-            )
             outcomes.append(indexed)
         return outcomes
 
     def _write(
-        self, tenant: TenantId, item: _Ready, vectors: list[list[float]], labels: tuple[str, ...]
-    ) -> int:
+        self,
+        tenant: TenantId,
+        item: _Ready,
+        vectors: list[list[float]],
+        labels: tuple[str, ...],
+        grant: WriteGrant,
+        settle: Settle | None,
+    ) -> ItemOutcome:
+        source = item.planned.source
+        version = self._versions.allocate(tenant, source.doc_id)
+        row, records, points = self._draft(tenant, item, vectors, labels, version)
+        outcome = ItemOutcome(
+            item.planned.position, source.name, ItemStatus.INDEXED, source.doc_id, version, len(records)
+        )
+        on_publish = (lambda session: settle(session, outcome)) if settle is not None else None
+        # A version a newer one beat to publishing stays in the history and is reported as written.
+        # The write permission is checked again at publish: the document may have been relabelled since
+        # this item was planned.
+        self._versions.write(
+            row, records, points, on_publish, may_replace=lambda held: grant.permits(tenant, held)
+        )
+        return outcome
+
+    def _draft(
+        self,
+        tenant: TenantId,
+        item: _Ready,
+        vectors: list[list[float]],
+        labels: tuple[str, ...],
+        version: int,
+    ) -> tuple[DocumentVersion, list[ChunkRecord], list[ChunkPoint]]:
+        """The rows and points of one version of a prepared, chunked and embedded document."""
         source, document = item.planned.source, item.prepared.document
-        with session_scope(self._engine) as session:
-            version = docs.next_version(session, tenant, source.doc_id)
         write_id = secrets.token_hex(8)
         now = utcnow()
         content_sha = sha256_hex(document.text)
@@ -230,6 +294,7 @@ class IngestPipeline:
             text=document.text,
             labels=list(labels),
             redaction_counts=document.redaction_counts,
+            redaction_policy=self._redaction_policy,
             doc_metadata=item.prepared.metadata,
             chunk_count=len(item.chunks),
             page_count=document.page_count,
@@ -272,20 +337,7 @@ class IngestPipeline:
                 metadata=item.prepared.metadata,
             )
             points.append(ChunkPoint(payload, vector, self._sparse.encode_document(chunk.text)))
-        try:
-            self._store.upsert(tenant, points)
-            with session_scope(self._engine) as session:
-                docs.publish(session, tenant, row, records)
-        except BaseException:
-            self._store.delete_write(tenant, source.doc_id, write_id)  # leave nothing half-written
-            raise
-        try:
-            self._store.delete_document(tenant, source.doc_id, keep_write=write_id)
-        except Exception:
-            # Published already; leftovers of older writes are never served (search keeps only the
-            # current write) and go with the next write or delete of this document.
-            log.warning("could not remove superseded points of %s", source.doc_id, exc_info=True)
-        return version
+        return row, records, points
 
 
 def _window_sizes(largest: int) -> Iterator[int]:
@@ -306,7 +358,7 @@ def _source_digest(source: Source) -> str:
 
 
 def _refused(position: int, source: Source) -> ItemOutcome:
-    reason = f"the key may not write document {source.doc_id!r}"
+    reason = docs.refused_write(source.doc_id)
     return ItemOutcome(position, source.name, ItemStatus.FAILED, source.doc_id, error=reason)
 
 

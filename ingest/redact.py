@@ -27,6 +27,10 @@ PII_ENTITIES = (
     "PERSON",
 )
 ENTITIES = PII_ENTITIES + tuple(sorted({p.entity for p in SECRET_PATTERNS}))
+# Part of every stored version's "unchanged" fingerprint: bump it whenever what redaction finds changes
+# (a recognizer, pattern, threshold or model), so documents stored under the old policy are processed
+# again on their next ingest.
+REDACTION_POLICY_VERSION = "presidio-1"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Redactor(Protocol):
 
 class NoRedactor:
     """For tenants who opted out: stores text as given. Never the default."""
+
+    policy_version = "none"
 
     def redact(self, texts: Sequence[str]) -> list[Redaction]:
         return [Redaction(t, {}) for t in texts]

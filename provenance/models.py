@@ -42,10 +42,28 @@ class DocumentVersion(SQLModel, table=True):
     redaction_counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # The source's own metadata, string values redacted (core.metadata); "metadata" is SQLAlchemy's name.
     doc_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The redaction policy the text was stored under (ingest.redact); "" on versions stored before it was
+    # recorded, which never match a policy, so their next ingest processes them again.
+    redaction_policy: str = Field(default="", max_length=64)
     chunk_count: int = 0
     page_count: int | None = None
     ingested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     source_updated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class VersionAllocation(SQLModel, table=True):
+    """Per document, the highest version number handed out and the highest one deleted.
+
+    It outlives the document: a number is never handed out twice, and a write that took its number
+    before a delete cannot publish after it (its number is at or below ``deleted_through``).
+    """
+
+    __tablename__ = "version_allocations"
+
+    tenant: str = Field(primary_key=True, max_length=63)
+    doc_id: str = Field(primary_key=True, max_length=512)
+    last_version: int
+    deleted_through: int = 0
 
 
 class ChunkRecord(SQLModel, table=True):

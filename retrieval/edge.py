@@ -8,17 +8,19 @@ optimizer: after enough writes we build the HNSW and payload indexes ourselves (
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 import qdrant_edge as qe
 
 from core.access import AccessFilter
-from core.errors import ConflictError
+from core.errors import ConflictError, TesseraError, UnavailableError
 from core.hashing import point_uuid
 from core.types import TenantId
 from retrieval.payload import (
@@ -34,6 +36,8 @@ from retrieval.payload import (
 )
 from retrieval.ports import ChunkPoint, Hit, Query
 
+log = logging.getLogger(__name__)
+
 # Writes since the last optimize before we rebuild indexes; below Qdrant's own indexing threshold a
 # plain scan is as fast as HNSW, above it an unindexed segment makes every search slower.
 OPTIMIZE_EVERY = 2_000
@@ -43,8 +47,8 @@ OPTIMIZE_AFTER_BATCH = 500
 def to_edge_filter(spec: FilterSpec) -> qe.Filter:
     must: list[Any] = [qe.FieldCondition(key=k, match=qe.MatchValue(value)) for k, value in spec.equals]
     must += [qe.FieldCondition(key=k, match=_match_any(values)) for k, values in spec.any_of]
-    must_not: list[Any] = [qe.FieldCondition(key=k, match=qe.MatchValue(v)) for k, v in spec.not_equals]
-    return qe.Filter(must=must, must_not=must_not or None)
+    must += [qe.FieldCondition(key=k, range=qe.RangeFloat(lt=limit)) for k, limit in spec.below]
+    return qe.Filter(must=must)
 
 
 def _match_any(values: tuple[str | int, ...]) -> qe.MatchAny:
@@ -98,9 +102,7 @@ class EdgeVectorStore:
             try:
                 shard = self._load_or_create(path, exists)
             except Exception as exc:
-                raise ConflictError(
-                    f"the embedded index at {path} is held by another process; stop it or use its REST API"
-                ) from exc
+                raise _open_error(tenant, path, exc) from exc
             self._shards[tenant] = _TenantShard(shard)
             return self._shards[tenant]
 
@@ -131,7 +133,7 @@ class EdgeVectorStore:
             )
             for p in points
         ]
-        with held.lock:
+        with held.lock, _writing(tenant):
             held.shard.update(qe.UpdateOperation.upsert_points(edge_points))
             held.pending_writes += len(edge_points)
             if held.pending_writes >= OPTIMIZE_EVERY:
@@ -174,8 +176,8 @@ class EdgeVectorStore:
             hits.append(Hit(tenant=point_tenant, payload=payload, score=float(point.score)))
         return hits
 
-    def delete_document(self, tenant: TenantId, doc_id: str, *, keep_write: str | None = None) -> int:
-        return self._delete(tenant, document_filter(tenant, doc_id, keep_write=keep_write))
+    def delete_older_versions(self, tenant: TenantId, doc_id: str, below_version: int) -> int:
+        return self._delete(tenant, document_filter(tenant, doc_id, below_version=below_version))
 
     def delete_write(self, tenant: TenantId, doc_id: str, write_id: str) -> int:
         return self._delete(tenant, document_filter(tenant, doc_id, only_write=write_id))
@@ -185,18 +187,18 @@ class EdgeVectorStore:
         if held is None:
             return 0
         flt = to_edge_filter(spec)
-        with held.lock:
+        with held.lock, _writing(tenant):
             doomed = held.shard.count(qe.CountRequest(exact=True, filter=flt))
             if doomed:
                 held.shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
                 held.pending_writes += doomed
         return int(doomed)
 
-    def count(self, tenant: TenantId, doc_id: str | None = None) -> int:
+    def count(self, tenant: TenantId, doc_id: str | None = None, *, version: int | None = None) -> int:
         held = self._open(tenant, create=False)
         if held is None:
             return 0
-        flt = to_edge_filter(document_filter(tenant, doc_id))
+        flt = to_edge_filter(document_filter(tenant, doc_id, version=version))
         with held.lock:
             return int(held.shard.count(qe.CountRequest(exact=True, filter=flt)))
 
@@ -206,7 +208,7 @@ class EdgeVectorStore:
         of a few hundred points is scanned in well under a millisecond."""
         held = self._open(tenant, create=False)
         if held is not None and held.pending_writes >= OPTIMIZE_AFTER_BATCH:
-            with held.lock:
+            with held.lock, _writing(tenant):
                 held.shard.optimize()
                 held.pending_writes = 0
 
@@ -230,6 +232,42 @@ class EdgeVectorStore:
             self._shards.clear()
         if not self._owner_file.closed:
             self._owner_file.close()  # releases the claim
+
+
+def _open_error(tenant: TenantId, path: Path, exc: Exception) -> TesseraError:
+    """Why a shard did not open, in the caller's terms. The engine reports everything as one exception
+    type; its message says whether the write-ahead log is locked (another process) or not."""
+    message = str(exc)
+    if "WouldBlock" in message:
+        return ConflictError(
+            f"the embedded index at {path} is held by another process; stop it or use its REST API"
+        )
+    if _disk_full(message):
+        return UnavailableError(_DISK_FULL)
+    log.error("the embedded index of tenant %s at %s cannot be opened: %s", tenant, path, message)
+    return UnavailableError(
+        f"the embedded index of tenant {tenant!r} cannot be read (damaged files?); "
+        "restore it from a backup or re-ingest into a fresh data directory"
+    )
+
+
+_DISK_FULL = "the disk holding the embedded index is full; free some space and retry"
+
+
+def _disk_full(message: str) -> bool:
+    return "No space left on device" in message or "os error 28" in message
+
+
+@contextmanager
+def _writing(tenant: TenantId) -> Iterator[None]:
+    """A write the disk had no room for is a 503 that says so, not an internal error."""
+    try:
+        yield
+    except Exception as exc:
+        if _disk_full(str(exc)):
+            log.error("writing to the embedded index of tenant %s failed: %s", tenant, exc)
+            raise UnavailableError(_DISK_FULL) from exc
+        raise
 
 
 def _claim(root: Path, owner: str) -> TextIO:

@@ -68,11 +68,12 @@ def from_payload(payload: dict[str, Any]) -> tuple[str, ChunkPayload]:
 
 @dataclass(frozen=True)
 class FilterSpec:
-    """Conditions that must all hold: ``equals`` on single values, ``any_of`` on value sets."""
+    """Conditions that must all hold: ``equals`` on single values, ``any_of`` on value sets, and
+    ``below`` (integer field < value)."""
 
     equals: tuple[tuple[str, str | int], ...]
     any_of: tuple[tuple[str, tuple[str | int, ...]], ...]
-    not_equals: tuple[tuple[str, str | int], ...] = ()
+    below: tuple[tuple[str, int], ...] = ()
 
 
 def search_filter(tenant: TenantId, allowed: AccessFilter, filters: SearchFilters) -> FilterSpec:
@@ -92,14 +93,19 @@ def search_filter(tenant: TenantId, allowed: AccessFilter, filters: SearchFilter
 
 
 def document_filter(
-    tenant: TenantId, doc_id: str | None, *, keep_write: str | None = None, only_write: str | None = None
+    tenant: TenantId,
+    doc_id: str | None,
+    *,
+    version: int | None = None,
+    below_version: int | None = None,
+    only_write: str | None = None,
 ) -> FilterSpec:
     equals: list[tuple[str, str | int]] = [("tenant", tenant)]
     if doc_id is not None:
         equals.append(("doc_id", doc_id))
+    if version is not None:
+        equals.append(("version", version))
     if only_write is not None:
         equals.append(("write_id", only_write))
-    not_equals: tuple[tuple[str, str | int], ...] = (
-        (("write_id", keep_write),) if keep_write is not None else ()
-    )
-    return FilterSpec(equals=tuple(equals), any_of=(), not_equals=not_equals)
+    below = (("version", below_version),) if below_version is not None else ()
+    return FilterSpec(equals=tuple(equals), any_of=(), below=below)

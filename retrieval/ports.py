@@ -99,15 +99,18 @@ class VectorStore(Protocol):
         self, tenant: TenantId, query: Query, *, allowed: AccessFilter, k: int, candidates: int
     ) -> list[Hit]: ...
 
-    def delete_document(self, tenant: TenantId, doc_id: str, *, keep_write: str | None = None) -> int:
-        """Remove a document's points (all, or all but one write's); returns how many went."""
+    def delete_older_versions(self, tenant: TenantId, doc_id: str, below_version: int) -> int:
+        """Remove the points of the document's versions numbered below ``below_version`` (and never a
+        newer one, which another writer may be about to publish); returns how many went."""
         ...
 
     def delete_write(self, tenant: TenantId, doc_id: str, write_id: str) -> int:
         """Remove the points of one write, e.g. after its metadata failed to commit."""
         ...
 
-    def count(self, tenant: TenantId, doc_id: str | None = None) -> int: ...
+    def count(self, tenant: TenantId, doc_id: str | None = None, *, version: int | None = None) -> int:
+        """Points of the tenant, of one document, or of one version of it (exact, from the index)."""
+        ...
 
     def optimize(self, tenant: TenantId) -> None:
         """Bring indexes up to date after a batch of writes (servers do this on their own)."""

@@ -39,10 +39,8 @@ def to_qdrant_filter(spec: FilterSpec) -> models.Filter:
     must += [
         models.FieldCondition(key=key, match=models.MatchAny(any=list(values))) for key, values in spec.any_of
     ]
-    must_not: list[models.Condition] = [
-        models.FieldCondition(key=key, match=models.MatchValue(value=value)) for key, value in spec.not_equals
-    ]
-    return models.Filter(must=must, must_not=must_not or None)
+    must += [models.FieldCondition(key=key, range=models.Range(lt=limit)) for key, limit in spec.below]
+    return models.Filter(must=must)
 
 
 class QdrantServerStore:
@@ -87,6 +85,8 @@ class QdrantServerStore:
                 except UnexpectedResponse as exc:
                     if exc.status_code != 409:  # another process created it first: fine
                         raise UpstreamError("the vector engine refused to create a collection") from exc
+                except (ResponseHandlingException, ConnectionError, TimeoutError) as exc:
+                    raise UpstreamError("the vector engine did not accept the request") from exc
             self._known.add(name)
         return name
 
@@ -164,8 +164,8 @@ class QdrantServerStore:
             hits.append(Hit(tenant=point_tenant, payload=payload, score=float(point.score)))
         return hits
 
-    def delete_document(self, tenant: TenantId, doc_id: str, *, keep_write: str | None = None) -> int:
-        return self._delete(tenant, document_filter(tenant, doc_id, keep_write=keep_write))
+    def delete_older_versions(self, tenant: TenantId, doc_id: str, below_version: int) -> int:
+        return self._delete(tenant, document_filter(tenant, doc_id, below_version=below_version))
 
     def delete_write(self, tenant: TenantId, doc_id: str, write_id: str) -> int:
         return self._delete(tenant, document_filter(tenant, doc_id, only_write=write_id))
@@ -184,11 +184,11 @@ class QdrantServerStore:
             )
         return doomed
 
-    def count(self, tenant: TenantId, doc_id: str | None = None) -> int:
+    def count(self, tenant: TenantId, doc_id: str | None = None, *, version: int | None = None) -> int:
         name = self._exists(tenant)
         if name is None:
             return 0
-        flt = to_qdrant_filter(document_filter(tenant, doc_id))
+        flt = to_qdrant_filter(document_filter(tenant, doc_id, version=version))
         return int(self._call(lambda: self._client.count(name, count_filter=flt, exact=True).count))
 
     def optimize(self, tenant: TenantId) -> None:
@@ -198,13 +198,13 @@ class QdrantServerStore:
         name = self._collection(tenant)
         with self._lock:
             self._known.discard(name)
-            if self._client.collection_exists(name):
-                self._client.delete_collection(name)
+            if self._call(lambda: self._client.collection_exists(name)):
+                self._call(lambda: self._client.delete_collection(name))
 
     def ready(self) -> bool:
         try:
-            self._client.get_collections()
-        except Exception:
+            self._call(self._client.get_collections)
+        except UpstreamError:
             return False
         return True
 

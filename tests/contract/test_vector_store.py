@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from qdrant_client import QdrantClient, models
 
 from core.access import AccessFilter
-from core.errors import ConflictError
+from core.errors import ConflictError, UnavailableError, UpstreamError
 from core.metadata import Metadata
 from core.types import TenantId
 from retrieval.bm25 import QdrantBm25Encoder
@@ -199,14 +199,32 @@ def test_metadata_filters_match_values_list_items_and_integers(store: VectorStor
     assert found(("missing", ("x",))) == set()
 
 
-def test_delete_document_keep_write_keeps_only_that_write(store: VectorStore) -> None:
-    old, new = point("d", "old text", write_id="w1"), point("d", "new text", version=2, write_id="w2")
-    store.upsert(A, [old, new, point("e", "other")])
-    assert store.delete_document(A, "d", keep_write="w2") == 1
-    assert store.count(A, "d") == 1
-    assert store.delete_write(A, "d", "w2") == 1
+def test_delete_older_versions_never_touches_the_version_given_or_a_newer_one(store: VectorStore) -> None:
+    store.upsert(
+        A,
+        [
+            point("d", "first", version=1, write_id="w1"),
+            point("d", "second", version=2, write_id="w2"),
+            point("d", "second again", version=2, index=1, write_id="w2"),
+            point("d", "third", version=3, write_id="w3"),
+            point("e", "other document", version=1),
+        ],
+    )
+    assert store.count(A, "d", version=2) == 2
+    assert store.delete_older_versions(A, "d", 2) == 1
+    assert (store.count(A, "d", version=1), store.count(A, "d", version=2)) == (0, 2)
+    assert store.delete_older_versions(A, "d", 4) == 3  # a delete of every version so far
     assert store.count(A, "d") == 0
-    assert store.count(A) == 1
+    assert store.count(A, "e") == 1
+    assert store.count(B) == 0
+
+
+def test_delete_write_removes_exactly_that_write(store: VectorStore) -> None:
+    store.upsert(
+        A, [point("d", "kept", version=1, write_id="w1"), point("d", "gone", version=2, write_id="w2")]
+    )
+    assert store.delete_write(A, "d", "w2") == 1
+    assert store.count(A, "d") == store.count(A, "d", version=1) == 1
 
 
 def test_two_writes_of_the_same_chunk_do_not_overwrite_each_other(store: VectorStore) -> None:
@@ -232,7 +250,7 @@ def test_unknown_tenant_is_empty_not_an_error(store: VectorStore) -> None:
         == []
     )
     assert store.count(TenantId("nobody")) == 0
-    assert store.delete_document(TenantId("nobody"), "x") == 0
+    assert store.delete_older_versions(TenantId("nobody"), "x", 5) == 0
 
 
 def test_upsert_of_the_same_chunk_and_write_replaces_it(store: VectorStore) -> None:
@@ -265,6 +283,67 @@ def test_embedded_index_has_one_owner(tmp_path: Path) -> None:
     finally:
         first.close()
     EdgeVectorStore(tmp_path / "shards", dimension=DIM).close()  # free again once closed
+
+
+def test_a_damaged_shard_is_not_reported_as_held_by_another_process(tmp_path: Path) -> None:
+    first = EdgeVectorStore(tmp_path / "shards", dimension=DIM)
+    first.upsert(A, [point("doc", "some words")])
+    first.close()
+    (tmp_path / "shards" / A / "edge_config.json").write_text("{ not json")
+    second = EdgeVectorStore(tmp_path / "shards", dimension=DIM)
+    try:
+        with pytest.raises(UnavailableError, match="cannot be read") as raised:
+            second.count(A)
+        assert not isinstance(raised.value, ConflictError)
+        assert second.count(B) == 0  # other tenants' shards are unaffected
+    finally:
+        second.close()
+
+
+def test_a_full_disk_is_reported_as_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine says so only in its message (one exception type for everything)."""
+
+    def no_space(*args: object) -> None:
+        raise Exception("Service runtime error: failed to flush: No space left on device (os error 28)")
+
+    monkeypatch.setattr(EdgeVectorStore, "_load_or_create", no_space)
+    store = EdgeVectorStore(tmp_path / "shards", dimension=DIM)
+    try:
+        with pytest.raises(UnavailableError, match="disk holding the embedded index is full"):
+            store.upsert(A, [point("doc", "some words")])
+    finally:
+        store.close()
+
+
+def test_a_shard_held_by_another_process_is_a_conflict(tmp_path: Path) -> None:
+    first = EdgeVectorStore(tmp_path / "shards", dimension=DIM)
+    first.upsert(A, [point("doc", "some words")])
+    first.close()
+    config = qe.EdgeConfig(
+        vectors={"dense": qe.EdgeVectorParams(size=DIM, distance=qe.Distance.Cosine)},
+        sparse_vectors={"bm25": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+    )
+    holder = qe.EdgeShard.load(str(tmp_path / "shards" / A), config)  # a process that ignored .owner
+    store = EdgeVectorStore(tmp_path / "shards", dimension=DIM)
+    try:
+        with pytest.raises(ConflictError, match="held by another process"):
+            store.count(A)
+    finally:
+        store.close()
+        holder.close()
+
+
+def test_an_unreachable_server_is_an_upstream_error_on_every_call() -> None:
+    client = QdrantClient(url="http://127.0.0.1:9", timeout=1, check_compatibility=False)
+    store = QdrantServerStore(client, dimension=DIM)
+    try:
+        assert store.ready() is False
+        with pytest.raises(UpstreamError):
+            store.drop_tenant(A)
+        with pytest.raises(UpstreamError):
+            store.upsert(A, [point("doc", "some words")])
+    finally:
+        store.close()
 
 
 def test_embedded_index_survives_a_restart(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from core.settings import get_settings
 from core.types import Principal, TenantId
 from ingest.models import ItemStatus
 from ingest.pipeline import ItemOutcome
+from retrieval.search import SearchRequest
 from tests.conftest import RuntimeFactory
 from tests.integration.test_api import PROBLEM, ingest_records, key
 from tests.support.records import record
@@ -269,3 +270,31 @@ def test_the_cli_applies_the_same_rules(
         assert cli.invoke(cli_app, ["documents", "delete", "bands", "--tenant", "acme"]).exit_code == 0
     finally:
         get_settings.cache_clear()
+
+
+def test_a_relabel_between_planning_and_publishing_still_refuses_the_write(
+    make_runtime: RuntimeFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The eng writer's item is planned while the document is still eng; an admin relabels it hr before
+    # the writer publishes. The check at publish (under the document's lock) must see the hr version.
+    runtime = make_runtime(database_url=database_url)
+    list(runtime.pipeline.run(T, [record("spec", "the eng spec")], labels=["eng"], grant=OPERATOR))
+    versions = runtime.pipeline._versions
+    allocate = versions.allocate
+
+    def relabel_then_allocate(tenant: TenantId, doc_id: str) -> int:
+        monkeypatch.setattr(versions, "allocate", allocate)
+        list(runtime.pipeline.run(T, [record("spec", "now hr only")], labels=["hr"], grant=OPERATOR))
+        return allocate(tenant, doc_id)
+
+    monkeypatch.setattr(versions, "allocate", relabel_then_allocate)
+    writer = write_grant(Principal(T, "ivy", frozenset({"ingest", "eng"})))
+    [outcome] = runtime.pipeline.run(T, [record("spec", "eng rewrite")], labels=["eng"], grant=writer)
+
+    assert outcome.status == ItemStatus.FAILED
+    assert outcome.error == "the key may not write document 'spec'" and outcome.version is None
+    view = runtime.documents.get(AccessFilter.everything(T), "spec")
+    assert view.current_version == 2
+    assert [(v.version, v.labels) for v in view.versions] == [(1, ["eng"]), (2, ["hr"])]
+    hits = runtime.search.search(AccessFilter.everything(T), SearchRequest("rewrite", k=5))
+    assert all(h.payload.version == 2 for h in hits)

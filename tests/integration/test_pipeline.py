@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -154,10 +155,12 @@ def test_a_job_across_many_windows_reports_every_item_once(
     runtime = make_runtime(database_url=database_url)
     real_publish = docs_store.publish
 
-    def publish_failing_once(session: object, tenant: object, row: DocumentVersion, records: object) -> None:
+    def publish_failing_once(
+        session: object, tenant: object, row: DocumentVersion, records: object, **options: Any
+    ) -> bool:
         if row.doc_id == "rec-13":
             raise RuntimeError("database went away")
-        real_publish(session, tenant, row, records)  # type: ignore[arg-type]
+        return real_publish(session, tenant, row, records, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr("provenance.store.publish", publish_failing_once)
     items = [record(f"rec-{i}", f"document number {i} about topic {i % 5}") for i in range(30)]
