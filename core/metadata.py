@@ -22,6 +22,8 @@ KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 MAX_KEYS = 64
 MAX_LIST_ITEMS = 100
 MAX_STRING_CHARS = 2_000
+# The engines store integers in 64 bits; a bigger one would fail deep in a write or a filter.
+MIN_INT, MAX_INT = -(2**63), 2**63 - 1
 
 
 def check_key(key: object) -> str:
@@ -34,7 +36,11 @@ def check_key(key: object) -> str:
 
 
 def _check_scalar(key: str, value: object) -> Scalar:
-    if isinstance(value, bool | int):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if not MIN_INT <= value <= MAX_INT:
+            raise InvalidInputError(f"metadata.{key} must be a 64-bit integer, got {str(value)[:40]}")
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

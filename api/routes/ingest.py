@@ -134,6 +134,8 @@ def _form_metadata(raw: object) -> Metadata:
         parsed = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"the 'metadata' part is not valid JSON (column {exc.colno})") from None
+    except RecursionError:
+        raise InvalidInputError("the 'metadata' part is nested too deeply to be metadata") from None
     if not isinstance(parsed, dict):
         raise InvalidInputError("the 'metadata' part must be a JSON object")
     return check_metadata(parsed)

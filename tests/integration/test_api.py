@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -424,3 +425,83 @@ def test_uploaded_files_take_the_jobs_metadata(client: TestClient, runtime: Runt
         refused = client.post("/v1/ingest/jobs", files=files, data={"metadata": bad}, headers=headers)
         assert refused.status_code == 400 and refused.headers["content-type"] == PROBLEM
         assert needle in refused.json()["detail"]
+
+
+# Hostile input: every one of these answered 500 before; each must be a 4xx problem naming the field.
+HUGE = 10**20
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/v1/documents?offset={HUGE}",
+        f"/v1/documents?limit={HUGE}",
+        f"/v1/documents/doc/versions/{HUGE}/text",
+        f"/v1/documents/doc/versions/1/text?start={HUGE}",
+        f"/v1/documents/doc/versions/1/text?end={-HUGE}",
+    ],
+)
+def test_numbers_beyond_the_databases_range_are_a_4xx_problem(
+    client: TestClient, runtime: Runtime, path: str
+) -> None:
+    headers = key(runtime)
+    ingest_records(client, headers, [{"id": "doc", "text": "a short document"}])
+    response = client.get(path, headers=headers)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_a_lone_surrogate_in_a_search_is_a_4xx_problem(client: TestClient, runtime: Runtime) -> None:
+    headers = {**key(runtime), "Content-Type": "application/json"}
+    for body in (
+        b'{"query": "caf\\ud800e"}',
+        b'{"query": "x", "filters": {"doc_ids": ["\\udfff"]}}',
+        b'{"query": "x", "filters": {"metadata": {"team": "\\ud83d"}}}',
+    ):
+        response = client.post("/v1/search", content=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert "surrogate" in response.json()["detail"]
+
+
+def test_a_huge_integer_in_a_metadata_filter_is_a_4xx_problem(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    for value in (HUGE, [1, -HUGE]):
+        body = {"query": "x", "filters": {"metadata": {"year": value}}}
+        response = client.post("/v1/search", json=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert "metadata.year" in response.json()["detail"]
+
+
+def test_a_huge_integer_in_record_metadata_is_refused(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    body = {"records": [{"id": "a", "text": "b", "metadata": {"year": HUGE}}]}
+    response = client.post("/v1/ingest/jobs", json=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "metadata" in response.json()["detail"]
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_metadata_nested_100k_deep_is_a_400_not_a_crash(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    files = [("files", ("a.txt", b"some text", "text/plain"))]
+    response = client.post(
+        "/v1/ingest/jobs", files=files, data={"metadata": '{"x": ' + DEEP + "}"}, headers=headers
+    )
+    assert response.status_code == 400, response.text
+    assert "nested" in response.json()["detail"]
+    body = '{"records": [{"id": "a", "text": "b", "metadata": {"x": ' + DEEP + "}}]}"
+    response = client.post(
+        "/v1/ingest/jobs", content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+
+
+def test_every_returned_time_is_timezone_aware(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    job = ingest_records(client, headers, [{"id": "doc", "text": "a short document"}])
+    document = client.get("/v1/documents/doc", headers=headers).json()
+    stamps = [job["created_at"], job["finished_at"], document["versions"][0]["ingested_at"]]
+    for stamp in stamps:
+        assert datetime.fromisoformat(stamp).utcoffset() == timedelta(0), stamp
