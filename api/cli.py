@@ -17,6 +17,7 @@ from rich.table import Table
 from acl import keys as api_keys
 from api import cli_eval
 from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
+from api.params import check_db_int
 from core.access import AccessFilter
 from core.db import make_engine, migrate, session_scope
 from core.errors import InvalidInputError
@@ -250,6 +251,7 @@ def keys_revoke(key_id: str, tenant: str = typer.Option(..., "--tenant")) -> Non
 @one_line_errors
 def documents_list(tenant: str = typer.Option(..., "--tenant"), limit: int = 100, offset: int = 0) -> None:
     """List a tenant's documents."""
+    check_db_int("--offset", offset)
     runtime = runtime_for()
     try:
         total, rows = runtime.documents.list(_operator(tenant), limit=limit, offset=offset)
@@ -304,6 +306,8 @@ def documents_text(
     end: int | None = typer.Option(None),
 ) -> None:
     """Print the stored (redacted) text of a version, or a character range of it."""
+    for name, number in (("--version", version), ("--start", start), ("--end", end)):
+        check_db_int(name, number, low=1 if name == "--version" else 0)
     runtime = runtime_for()
     try:
         text = runtime.documents.text(_operator(tenant), doc_id, version, start, end)

@@ -10,6 +10,8 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
+from core.errors import InvalidInputError
+
 MAX_DB_INT = 2**31 - 1  # PostgreSQL INTEGER, the narrowest column these numbers meet
 MAX_PAGE = 1000
 
@@ -20,3 +22,9 @@ FirstChar = Annotated[int | None, Query(ge=0, le=MAX_DB_INT, description="first 
 EndChar = Annotated[
     int | None, Query(ge=0, le=MAX_DB_INT, description="one past the last character, default the end")
 ]
+
+
+def check_db_int(name: str, value: int | None, *, low: int = 0) -> None:
+    """The same bound for callers that skip FastAPI's validation (the CLI)."""
+    if value is not None and not low <= value <= MAX_DB_INT:
+        raise InvalidInputError(f"{name} must be between {low} and {MAX_DB_INT}, got {value}")
