@@ -55,8 +55,11 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.runtime import check_settings
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info", access_log=access_log)
+    settings = get_settings()
+    check_settings(settings)  # a bad combination is one line here, not a traceback from the lifespan
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 
 
 @app.command()
