@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema the models describe (``alembic check``), on SQLite and PostgreSQL."""
+"""The migrations build exactly the schema the models describe: `alembic check` on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
