@@ -108,15 +108,6 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     log_level: str = "INFO"
 
-    @model_validator(mode="after")
-    def _a_file_fits_in_a_request(self) -> Settings:
-        if self.ingest.max_file_bytes > self.ingest.max_request_bytes:
-            raise ValueError(
-                f"{env_name('ingest', 'max_file_bytes')} ({self.ingest.max_file_bytes}) must not exceed "
-                f"{env_name('ingest', 'max_request_bytes')} ({self.ingest.max_request_bytes})"
-            )
-        return self
-
     def check_encoder_window(self, window: int) -> None:
         """Chunks must fit the encoder: tokens past its window would be cut off without a word."""
         if self.chunking.max_tokens > window:

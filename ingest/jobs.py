@@ -226,8 +226,11 @@ class JobRunner:
 
     def submit(
         self, job_id: str, tenant: TenantId, items: Sequence[Source | BadSource], labels: Sequence[str]
-    ) -> None:
-        self._submitted[job_id] = self._executor.submit(self._run, job_id, tenant, items, labels)
+    ) -> Future[None]:
+        """The future settles when the job has (or, cancelled at shutdown, never) run."""
+        future = self._executor.submit(self._run, job_id, tenant, items, labels)
+        self._submitted[job_id] = future
+        return future
 
     def _run(
         self, job_id: str, tenant: TenantId, items: Sequence[Source | BadSource], labels: Sequence[str]

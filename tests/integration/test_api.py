@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -505,3 +508,136 @@ def test_every_returned_time_is_timezone_aware(client: TestClient, runtime: Runt
     stamps = [job["created_at"], job["finished_at"], document["versions"][0]["ingested_at"]]
     for stamp in stamps:
         assert datetime.fromisoformat(stamp).utcoffset() == timedelta(0), stamp
+
+
+# Uploads: authorised before the body is read, streamed to disk, the spool gone once the job settles.
+BOUNDARY = "tessera-test-boundary"
+MEGABYTE = b"x" * (1024 * 1024)
+
+
+def _multipart_stream(fields: dict[str, str], megabytes: int, pulled: list[int]) -> Any:
+    """A multipart body of ``fields`` then one file of ``megabytes`` MB, counting the chunks taken."""
+
+    async def body() -> Any:
+        for name, value in fields.items():
+            yield (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            ).encode()
+        yield (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        for _ in range(megabytes):
+            pulled.append(1)
+            yield MEGABYTE
+        yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+    return body()
+
+
+def _post_streaming(
+    client: TestClient, headers: dict[str, str], fields: dict[str, str], megabytes: int, query: str = ""
+) -> tuple[int, int]:
+    """POST through httpx's ASGI transport, which hands the app one chunk per receive() (TestClient
+    sends the whole body at once, so it cannot show what was left unread)."""
+    pulled: list[int] = []
+
+    async def post() -> int:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as streaming:
+            response = await streaming.post(
+                "/v1/ingest/jobs" + query,
+                content=_multipart_stream(fields, megabytes, pulled),
+                headers={**headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+            )
+        return response.status_code
+
+    return asyncio.run(post()), len(pulled)
+
+
+def test_a_key_that_may_not_ingest_is_refused_before_its_upload_is_read(
+    client: TestClient, runtime: Runtime
+) -> None:
+    member = key(runtime, roles=("member",), user="max")
+    status, pulled = _post_streaming(client, member, {}, megabytes=200)
+    assert status == 403 and pulled == 0
+
+
+def test_labels_the_key_may_not_write_are_refused_before_the_files_behind_them(
+    client: TestClient, runtime: Runtime
+) -> None:
+    writer = key(runtime, roles=("ingest", "eng"), user="ivy")
+    status, pulled = _post_streaming(client, writer, {"labels": "hr"}, megabytes=200)
+    assert status == 403 and pulled <= 1
+    status, pulled = _post_streaming(client, writer, {}, megabytes=200, query="?labels=hr")
+    assert status == 403 and pulled == 0
+
+
+def _spooled(runtime: Runtime) -> list[Path]:
+    root = runtime.settings.data_dir / "uploads"
+    return sorted(root.rglob("*")) if root.exists() else []
+
+
+def test_uploads_wait_on_disk_and_are_removed_when_the_job_settles(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = key(runtime)
+    held: list[Any] = []
+    run = runtime.jobs.run
+
+    def recording_run(job_id: str, tenant: Any, items: Any, labels: Any, **kwargs: Any) -> Any:
+        held.extend(items)
+        held.append([p.name for p in _spooled(runtime)])
+        return run(job_id, tenant, items, labels, **kwargs)
+
+    monkeypatch.setattr(runtime.jobs, "run", recording_run)
+    files = [
+        ("files", (f"note-{i}.txt", f"note number {i} about pumps".encode(), "text/plain")) for i in range(3)
+    ]
+    job = wait_for(
+        client, client.post("/v1/ingest/jobs", files=files, headers=headers).json()["href"], headers
+    )
+    assert [i["status"] for i in job["items"]] == ["indexed"] * 3
+    *sources, spooled_while_running = held
+    assert all(s.data is None and s.path is not None for s in sources)  # paths, not payloads
+    assert len(spooled_while_running) == 4  # the request's directory and its three files
+    _wait_until(lambda: _spooled(runtime) == [])
+
+
+def test_the_spool_is_removed_when_the_job_fails(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the worker died")
+
+    monkeypatch.setattr(runtime.jobs, "run", crash)
+    files = [("files", ("a.txt", b"some text", "text/plain"))]
+    assert client.post("/v1/ingest/jobs", files=files, headers=key(runtime)).status_code == 202
+    _wait_until(lambda: _spooled(runtime) == [])
+
+
+def test_a_refused_upload_leaves_nothing_on_disk(client: TestClient, runtime: Runtime) -> None:
+    files = [("files", ("a.txt", b"some text", "text/plain"))]
+    response = client.post("/v1/ingest/jobs", files=files, data={"metadata": "{"}, headers=key(runtime))
+    assert response.status_code == 400
+    assert _spooled(runtime) == []
+
+
+def _wait_until(condition: Any) -> None:
+    for _ in range(100):
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition never held")
+
+
+def test_uploads_left_by_a_killed_process_are_swept_at_start(tmp_path: Path) -> None:
+    from core.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    leftover = settings.data_dir / "uploads" / "upload-killed" / "000001"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half a job")
+    with TestClient(create_app(settings)) as started:
+        assert started.get("/healthz").status_code == 200
+    assert not leftover.parent.exists()
