@@ -59,7 +59,8 @@ class SearchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: Text = Field(description="natural-language query")
-    k: int = Field(default=10, description="number of hits, 1..100")
+    # 1000 is the ceiling of TESSERA_SEARCH__MAX_K; the configured maximum (100 by default) is a 400.
+    k: int = Field(default=10, ge=1, le=1000, description="number of hits, 1..max_k (100 by default)")
     mode: Mode = Field(default=Mode.HYBRID, description="hybrid (dense + BM25, fused), dense or bm25")
     filters: SearchFiltersIn | None = None
 
@@ -133,7 +134,7 @@ class RecordIn(BaseModel):
             for key, item in value.items():
                 for scalar in item if isinstance(item, list) else [item]:
                     if isinstance(scalar, int) and not MIN_INT <= scalar <= MAX_INT:
-                        raise ValueError(f"metadata.{key} must be a 64-bit integer")
+                        raise ValueError(f"metadata.{key} must be an integer within ±(2^53 - 1)")
         return value
 
 

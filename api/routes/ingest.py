@@ -31,7 +31,11 @@ _BODY_DOC = {
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "minItems": 1,
+                        },
                         "labels": {"type": "string", "description": "comma-separated ACL labels"},
                         "doc_id": {"type": "string", "description": "id for a single uploaded file"},
                         "metadata": {
