@@ -28,7 +28,7 @@ from core.settings import IngestSettings, Settings
 from ingest.prepare import InlinePreparer
 from tests.support.fakes import FakeEmbedder, FakeRedactor
 
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 25
 
 
 @dataclass
@@ -37,17 +37,19 @@ class Fuzzed:
     headers: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     """One running service for every generated case (a fresh one per case would cost seconds each)."""
     data_dir = tmp_path_factory.mktemp("fuzz")
+    database_url = request.getfixturevalue("postgres_server_url") if request.param == "postgresql" else None
     runtime = build_runtime(
-        Settings(data_dir=data_dir, ingest=IngestSettings(redaction_workers=0)),
+        Settings(data_dir=data_dir, database_url=database_url, ingest=IngestSettings(redaction_workers=0)),
         embedder=FakeEmbedder,
         preparer=lambda: InlinePreparer(FakeRedactor()),
     )
+    tenant = f"fuzz{request.param}"  # the PostgreSQL database is shared with other tests of the session
     with session_scope(runtime.engine) as session:
-        token = create_key(session, "acme", "fuzz", ("admin",)).token
+        token = create_key(session, tenant, "fuzz", ("admin",)).token
     headers = {"Authorization": f"Bearer {token}"}
     app = create_app(runtime=runtime)
     with TestClient(app) as client:  # runs the lifespan: the app keeps its runtime and job runner
