@@ -120,3 +120,10 @@ def test_the_cli_and_the_server_refuse_to_start_with_one_line(
     assert result.exit_code == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: ") and "TESSERA_CHUNKING__MAX_TOKENS (400)" in line
+
+
+def test_the_default_k_must_be_one_the_maximum_allows(env: pytest.MonkeyPatch) -> None:
+    env.setenv("TESSERA_SEARCH__DEFAULT_K", "50")
+    env.setenv("TESSERA_SEARCH__MAX_K", "20")
+    with pytest.raises(ConfigurationError, match=r"TESSERA_SEARCH__DEFAULT_K \(50\) must not exceed"):
+        load_settings()
