@@ -69,21 +69,14 @@ async def create_job(
     ] = None,
 ) -> JobAcceptedOut:
     check_ingest(principal, ())  # the role, before a byte of the body is read
-    content_type = request.headers.get("content-type", "")
     limits = runtime.settings.ingest
-    spool: UploadSpool | None = None
+    multipart = _is_multipart(request)
+    spool = UploadSpool(runtime.settings.data_dir / UPLOADS_DIR) if multipart else None
     try:
-        if content_type.startswith("multipart/form-data"):
-            spool = UploadSpool(runtime.settings.data_dir / UPLOADS_DIR)
+        if spool is not None:
             items, job_labels = await _from_multipart(request, principal, limits, spool, labels)
-        elif content_type.startswith("application/json"):
-            if labels is not None:
-                raise InvalidInputError("a JSON body names its labels in 'labels', not in the query")
-            items, job_labels = _from_records(await request.body())
         else:
-            raise UnsupportedMediaError(
-                f"send multipart/form-data or application/json, got {content_type or 'nothing'!r}"
-            )
+            items, job_labels = await _from_json(request, labels)
         if len(items) > limits.max_files_per_job * 100:
             raise PayloadTooLargeError(
                 f"a job holds at most {limits.max_files_per_job * 100} items, got {len(items)}"
@@ -128,6 +121,25 @@ def get_job(job_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> JobOut
             for i in view.items
         ],
     )
+
+
+def _is_multipart(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        return True
+    if content_type.startswith("application/json"):
+        return False
+    raise UnsupportedMediaError(
+        f"send multipart/form-data or application/json, got {content_type or 'nothing'!r}"
+    )
+
+
+async def _from_json(
+    request: Request, query_labels: str | None
+) -> tuple[list[Source | BadSource], tuple[str, ...]]:
+    if query_labels is not None:
+        raise InvalidInputError("a JSON body names its labels in 'labels', not in the query")
+    return _from_records(await request.body())
 
 
 async def _from_multipart(
