@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
+from core.clock import as_utc
 from core.metadata import MAX_INT, MIN_INT
 from retrieval.ports import Hit
 from retrieval.search import Mode
@@ -23,15 +24,10 @@ def _whole_unicode(value: str) -> str:
     return value
 
 
-def _as_utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes although every one was stored in UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 Text = Annotated[str, AfterValidator(_whole_unicode)]
 FilterText = Annotated[StrictStr, AfterValidator(_whole_unicode)]
 FilterInt = Annotated[StrictInt, Field(ge=MIN_INT, le=MAX_INT)]
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]  # SQLite hands back naive ones
 
 
 class SearchFiltersIn(BaseModel):

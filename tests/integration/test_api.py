@@ -642,3 +642,15 @@ def test_uploads_left_by_a_killed_process_are_swept_at_start(tmp_path: Path) -> 
     with TestClient(create_app(settings)) as started:
         assert started.get("/healthz").status_code == 200
     assert not leftover.parent.exists()
+
+
+def test_rows_read_back_carry_utc_times_on_every_database(client: TestClient, runtime: Runtime) -> None:
+    from core.access import AccessFilter
+    from core.types import tenant_id
+
+    headers = key(runtime)
+    job = ingest_records(client, headers, [{"id": "doc", "text": "a short document"}])
+    _, versions = runtime.documents.get(AccessFilter.everything(tenant_id("acme")), "doc")
+    view = runtime.jobs.get(tenant_id("acme"), job["job_id"])
+    for stamp in (versions[0].ingested_at, view.job.created_at, view.job.finished_at):
+        assert stamp is not None and stamp.utcoffset() == timedelta(0), stamp
