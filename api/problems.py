@@ -8,6 +8,7 @@ problems; Starlette's HTTP errors (unknown path, wrong method) keep their status
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,7 +17,6 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from core.errors import TesseraError
 
@@ -108,12 +108,26 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _methods_of_path(request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return sorted(methods)
+    """The methods of the resource this path names: the routes that share the path template of the
+    first route matching it (a document id may contain '/versions/', so a longer route can match too)."""
+    path = request.scope.get("path", "")
+    routes = list(_flat_routes(request.app.router.routes, ""))
+    for prefix, route in routes:
+        if path.startswith(prefix) and route.path_regex.match(path[len(prefix) :]):
+            template = (prefix, route.path_format)
+            return sorted({m for p, r in routes if (p, r.path_format) == template for m in (r.methods or ())})
+    return []
+
+
+def _flat_routes(routes: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    # FastAPI wraps each included router; its own routes keep their full paths under the include prefix.
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from _flat_routes(inner.routes, prefix + str(getattr(context, "prefix", "") or ""))
+        elif hasattr(route, "path_regex") and getattr(route, "methods", None):
+            yield prefix, route
 
 
 def internal_error_response(request: Request) -> JSONResponse:

@@ -654,3 +654,21 @@ def test_rows_read_back_carry_utc_times_on_every_database(client: TestClient, ru
     view = runtime.jobs.get(tenant_id("acme"), job["job_id"])
     for stamp in (versions[0].ingested_at, view.job.created_at, view.job.finished_at):
         assert stamp is not None and stamp.utcoffset() == timedelta(0), stamp
+
+
+def test_a_wrong_method_lists_every_method_of_the_path(client: TestClient, runtime: Runtime) -> None:
+    response = client.request("PATCH", "/v1/documents/doc", headers=key(runtime))
+    assert response.status_code == 405 and response.headers["content-type"] == PROBLEM
+    assert response.headers["Allow"] == "DELETE, GET"
+
+
+def test_the_openapi_states_every_problem_and_every_range(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    ingest = spec["paths"]["/v1/ingest/jobs"]["post"]["responses"]
+    for status in ("400", "401", "403", "413", "415", "422", "500", "503"):
+        assert ingest[status]["content"] == {PROBLEM: {"schema": problem_ref}}, status
+    listing = {p["name"]: p["schema"] for p in spec["paths"]["/v1/documents"]["get"]["parameters"]}
+    assert (listing["limit"]["minimum"], listing["limit"]["maximum"]) == (1, 1000)
+    assert (listing["offset"]["minimum"], listing["offset"]["maximum"]) == (0, 2**31 - 1)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
