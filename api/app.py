@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from api import problems
 from api.limits import BodyLimit
 from api.metrics import TraceAndMeasure
 from api.routes import documents, health, ingest, search
+from api.routes.ingest import UPLOADS_DIR
 from api.runtime import Runtime, build_runtime
 from core.settings import Settings, get_settings
 from ingest.jobs import JobRunner
@@ -31,6 +33,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             interrupted = active.jobs.fail_interrupted()
             if interrupted:
                 log.warning("marked %d interrupted ingest job(s) as failed", interrupted)
+            # ... and so were uploads still waiting on disk (a kill -9 skips their removal).
+            shutil.rmtree(active.settings.data_dir / UPLOADS_DIR, ignore_errors=True)
         app.state.runtime = active
         app.state.job_runner = JobRunner(
             active.jobs, heartbeat_s=active.settings.ingest.job_heartbeat_seconds

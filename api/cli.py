@@ -18,6 +18,7 @@ from acl import keys as api_keys
 from acl.filters import access_filter, check_writer, normalise_labels, write_grant
 from api import cli_eval
 from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
+from api.params import check_db_int
 from core.db import make_engine, migrate, session_scope
 from core.errors import InvalidInputError
 from core.metadata import check_metadata
@@ -54,8 +55,11 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.runtime import check_settings
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info", access_log=access_log)
+    settings = get_settings()
+    check_settings(settings)  # a bad combination is one line here, not a traceback from the lifespan
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 
 
 @app.command()
@@ -257,6 +261,7 @@ def documents_list(
     roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
 ) -> None:
     """List a tenant's documents."""
+    check_db_int("--offset", offset)
     allowed = access_filter(_principal(tenant, roles))
     runtime = runtime_for()
     try:
@@ -318,6 +323,8 @@ def documents_text(
     roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
 ) -> None:
     """Print the stored (redacted) text of a version, or a character range of it."""
+    for name, number in (("--version", version), ("--start", start), ("--end", end)):
+        check_db_int(name, number, low=1 if name == "--version" else 0)
     allowed = access_filter(_principal(tenant, roles))
     runtime = runtime_for()
     try:

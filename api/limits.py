@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import problem
+from api.problems import error_response
+from core.errors import PayloadTooLargeError
 
 
 class _TooLargeError(Exception):
@@ -42,5 +43,5 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"request body is larger than the limit of {self._max} bytes"
-        response = problem(Request(scope), 413, "Payload too large", detail, "payload-too-large")
+        response = error_response(Request(scope), PayloadTooLargeError(detail))
         await response(scope, receive, send)

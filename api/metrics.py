@@ -16,7 +16,7 @@ from prometheus_client import Counter, Histogram
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import problem
+from api.problems import internal_error_response
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +57,7 @@ class TraceAndMeasure:
             log.error("unhandled error", exc_info=exc)
             if status["sent"]:
                 raise
-            response = problem(
-                Request(scope),
-                500,
-                "Internal error",
-                "the service could not complete the request",
-                "internal",
-            )
+            response = internal_error_response(Request(scope))
             await response(scope, receive, send_with_trace)
         finally:
             self._record(scope, status["code"], time.perf_counter() - started)

@@ -29,12 +29,12 @@ from provenance import store as docs
 from retrieval.bm25 import QdrantBm25Encoder
 from retrieval.edge import EdgeVectorStore
 from retrieval.embedders import SentenceTransformerEmbedder, default_model_path
+from retrieval.encoder_card import EncoderCard, read_encoder_card
 from retrieval.ports import Embedder, VectorStore
 from retrieval.search import SearchService
 from retrieval.server import QdrantServerStore
 
 T = TypeVar("T")
-EMBEDDING_DIMENSION = 384  # all-MiniLM-L6-v2; a different model must state its own
 
 
 class Lazy(Generic[T]):
@@ -77,20 +77,25 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_store(settings: Settings, owner: str) -> VectorStore:
+def check_settings(settings: Settings) -> EncoderCard:
+    """Everything that can be checked before work starts: the settings against the encoder they name."""
+    card = read_encoder_card(settings.embedding.model_path or None)
+    settings.check_encoder_window(card.window)
+    return card
+
+
+def build_store(settings: Settings, owner: str, *, dimension: int) -> VectorStore:
     if settings.qdrant.url:
         key = settings.qdrant.api_key.get_secret_value() if settings.qdrant.api_key else None
         return QdrantServerStore.connect(
             settings.qdrant.url,
             api_key=key,
-            dimension=EMBEDDING_DIMENSION,
+            dimension=dimension,
             prefix=settings.qdrant.collection_prefix,
             timeout_s=settings.qdrant.timeout_s,
             rrf_k=settings.search.rrf_k,
         )
-    return EdgeVectorStore(
-        settings.shards_dir, dimension=EMBEDDING_DIMENSION, owner=owner, rrf_k=settings.search.rrf_k
-    )
+    return EdgeVectorStore(settings.shards_dir, dimension=dimension, owner=owner, rrf_k=settings.search.rrf_k)
 
 
 def build_runtime(
@@ -103,9 +108,10 @@ def build_runtime(
 ) -> Runtime:
     """Wire the service; tests pass fakes or pre-built adapters for any of the optional parts."""
     enforce_offline()
+    card = check_settings(settings)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
-    vector_store = store or build_store(settings, owner)
+    vector_store = store or build_store(settings, owner, dimension=card.dimension)
     model_path = settings.embedding.model_path or None
     cores = CoreShare()  # redaction workers report the cores they hold; the encoder leaves them
     lazy_embedder: Lazy[Embedder] = Lazy(embedder or (lambda: default_embedder(settings, cores)))

@@ -3,22 +3,41 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
+from core.clock import as_utc
+from core.metadata import MAX_INT, MIN_INT
 from retrieval.ports import Hit
 from retrieval.search import Mode
+
+
+def _whole_unicode(value: str) -> str:
+    # JSON may spell a lone surrogate (``"\ud800"``); no encoder, engine or driver can store it.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"contains a lone surrogate at position {exc.start}; send valid UTF-16 pairs"
+        ) from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_whole_unicode)]
+FilterText = Annotated[StrictStr, AfterValidator(_whole_unicode)]
+FilterInt = Annotated[StrictInt, Field(ge=MIN_INT, le=MAX_INT)]
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]  # SQLite hands back naive ones
 
 
 class SearchFiltersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    doc_ids: list[str] = Field(default_factory=list, max_length=1000, description="only these documents")
-    labels: list[str] = Field(
+    doc_ids: list[Text] = Field(default_factory=list, max_length=1000, description="only these documents")
+    labels: list[Text] = Field(
         default_factory=list, max_length=100, description="only chunks with any of these"
     )
-    metadata: dict[str, StrictStr | StrictInt | list[StrictStr] | list[StrictInt]] = Field(
+    metadata: dict[Text, FilterText | FilterInt | list[FilterText] | list[FilterInt]] = Field(
         default_factory=dict,
         max_length=20,
         description="only documents whose metadata.KEY (or one of its list items) equals the value or "
@@ -35,8 +54,9 @@ class SearchFiltersIn(BaseModel):
 class SearchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(description="natural-language query")
-    k: int = Field(default=10, description="number of hits, 1..100")
+    query: Text = Field(description="natural-language query")
+    # 1000 is the ceiling of TESSERA_SEARCH__MAX_K; the configured maximum (100 by default) is a 400.
+    k: int = Field(default=10, ge=1, le=1000, description="number of hits, 1..max_k (100 by default)")
     mode: Mode = Field(default=Mode.HYBRID, description="hybrid (dense + BM25, fused), dense or bm25")
     filters: SearchFiltersIn | None = None
 
@@ -53,8 +73,8 @@ class HitOut(BaseModel):
     char_end: int
     page: int | None
     labels: list[str]
-    ingested_at: datetime
-    source_updated_at: datetime | None
+    ingested_at: UtcDatetime
+    source_updated_at: UtcDatetime | None
     content_sha256: str
     metadata: dict[str, Any] = Field(description="the document's own metadata, string values redacted")
     trace_id: str
@@ -102,6 +122,17 @@ class RecordIn(BaseModel):
         "8601) and url or source_uri also set the document's source_updated_at and source_uri",
     )
 
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _integers_fit(cls, value: Any) -> Any:
+        # Before the union: an integer too big for the engine would otherwise pass as a float.
+        if isinstance(value, dict):
+            for key, item in value.items():
+                for scalar in item if isinstance(item, list) else [item]:
+                    if isinstance(scalar, int) and not MIN_INT <= scalar <= MAX_INT:
+                        raise ValueError(f"metadata.{key} must be an integer within ±(2^53 - 1)")
+        return value
+
 
 class RecordsJobIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -126,8 +157,8 @@ class JobOut(BaseModel):
     total: int
     counts: dict[str, int]
     labels: list[str]
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    finished_at: UtcDatetime | None
     items: list[JobItemOut]
 
 
@@ -150,8 +181,8 @@ class VersionOut(BaseModel):
     chunk_count: int
     page_count: int | None
     characters: int
-    ingested_at: datetime
-    source_updated_at: datetime | None
+    ingested_at: UtcDatetime
+    source_updated_at: UtcDatetime | None
 
 
 class DocumentOut(BaseModel):

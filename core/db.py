@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
-from sqlmodel import Session, create_engine
+from sqlalchemy import DateTime, Engine, event
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, SQLModel, create_engine
+
+from core.clock import as_utc
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -46,6 +50,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _loaded_times_in_utc(instance: Any, _context: Any) -> None:
+    """SQLite keeps no offset, so its datetimes load naive; every one was written in UTC, so say so."""
+    table = getattr(instance, "__table__", None)
+    for column in table.columns if table is not None else ():
+        if isinstance(column.type, DateTime):
+            value = instance.__dict__.get(column.key)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                set_committed_value(instance, column.key, as_utc(value))
+
+
+# Every table model, now and later: a row read through the ORM never carries a naive time.
+event.listen(SQLModel, "load", _loaded_times_in_utc, propagate=True)
 
 
 def migrate(engine: Engine) -> None:

@@ -10,7 +10,8 @@ TesseraError
 ├── PayloadTooLargeError     413
 ├── BudgetExceededError      429
 ├── UpstreamError            502  a dependency (vector engine, model server) failed
-└── UnavailableError         503  not ready yet
+├── UnavailableError         503  not ready yet
+└── ConfigurationError       500  the settings cannot work together; raised at start, before any work
 """
 
 from __future__ import annotations
@@ -64,3 +65,7 @@ class UpstreamError(TesseraError):
 
 class UnavailableError(TesseraError):
     status, title, type_slug = 503, "Service unavailable", "unavailable"
+
+
+class ConfigurationError(TesseraError):
+    status, title, type_slug = 500, "Invalid configuration", "configuration"

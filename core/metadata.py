@@ -22,6 +22,9 @@ KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 MAX_KEYS = 64
 MAX_LIST_ITEMS = 100
 MAX_STRING_CHARS = 2_000
+# Integers a JSON client reads back exactly (I-JSON, RFC 7493); the engines' 64 bits would hold more,
+# but a value past 2^53 would come back changed to most clients, and past 2^63 fail deep in a write.
+MIN_INT, MAX_INT = -(2**53 - 1), 2**53 - 1
 
 
 def check_key(key: object) -> str:
@@ -34,7 +37,13 @@ def check_key(key: object) -> str:
 
 
 def _check_scalar(key: str, value: object) -> Scalar:
-    if isinstance(value, bool | int):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if not MIN_INT <= value <= MAX_INT:
+            raise InvalidInputError(
+                f"metadata.{key} must be an integer within ±(2^53 - 1), got {str(value)[:40]}"
+            )
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

@@ -5,8 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import ConfigurationError
+
+ENV_PREFIX = "TESSERA_"
+
+
+def env_name(*path: str) -> str:
+    """The environment variable that sets a nested setting: ``env_name("chunking", "max_tokens")``."""
+    return ENV_PREFIX + "__".join(path).upper()
 
 
 class QdrantSettings(BaseModel):
@@ -36,6 +45,15 @@ class ChunkingSettings(BaseModel):
     # (dense equal, BM25 0.6824 vs 0.6798); see docs/benchmarks.md.
     overlap_tokens: int = Field(default=20, ge=0, le=256)
 
+    @model_validator(mode="after")
+    def _overlap_inside_the_chunk(self) -> ChunkingSettings:
+        if self.overlap_tokens >= self.max_tokens:
+            raise ValueError(
+                f"{env_name('chunking', 'overlap_tokens')} ({self.overlap_tokens}) must be less than "
+                f"{env_name('chunking', 'max_tokens')} ({self.max_tokens})"
+            )
+        return self
+
 
 class IngestSettings(BaseModel):
     max_file_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
@@ -59,6 +77,15 @@ class SearchSettings(BaseModel):
     candidate_multiplier: int = Field(default=4, ge=1, le=20)
     rrf_k: int = Field(default=60, ge=1)
 
+    @model_validator(mode="after")
+    def _default_within_max(self) -> SearchSettings:
+        if self.default_k > self.max_k:
+            raise ValueError(
+                f"{env_name('search', 'default_k')} ({self.default_k}) must not exceed "
+                f"{env_name('search', 'max_k')} ({self.max_k})"
+            )
+        return self
+
 
 class AuthSettings(BaseModel):
     # How long a verified API key is trusted without asking the database again; a revoked key keeps
@@ -68,7 +95,7 @@ class AuthSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="TESSERA_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", env_file=".env", extra="ignore"
     )
 
     data_dir: Path = Path("./data")
@@ -80,6 +107,14 @@ class Settings(BaseSettings):
     search: SearchSettings = SearchSettings()
     auth: AuthSettings = AuthSettings()
     log_level: str = "INFO"
+
+    def check_encoder_window(self, window: int) -> None:
+        """Chunks must fit the encoder: tokens past its window would be cut off without a word."""
+        if self.chunking.max_tokens > window:
+            raise ConfigurationError(
+                f"{env_name('chunking', 'max_tokens')} ({self.chunking.max_tokens}) must not exceed the "
+                f"encoder's window of {window} tokens"
+            )
 
     @field_validator("data_dir")
     @classmethod
@@ -97,6 +132,18 @@ class Settings(BaseSettings):
         return self.data_dir / "shards"
 
 
+def load_settings() -> Settings:
+    """Settings from the environment, or one line naming the first bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = env_name(*(str(part) for part in first["loc"])) if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        detail = message if message.startswith(ENV_PREFIX) else f"{where}: {message}"
+        raise ConfigurationError(f"invalid configuration: {detail}") from None
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

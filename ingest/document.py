@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from core.metadata import Metadata
 
@@ -19,7 +20,11 @@ class Segment:
 
 @dataclass(frozen=True)
 class Source:
-    """A unit of ingest: raw bytes of a file, or the text of a JSONL record, plus what we know of it."""
+    """A unit of ingest: raw bytes of a file, or the text of a JSONL record, plus what we know of it.
+
+    A file's bytes are either held (``data``) or left on disk (``path``) and read only by ``read()``
+    when the pipeline gets to them, so a job of many uploads keeps paths, not payloads, in memory.
+    """
 
     name: str  # what the user recognises: a path, an upload's filename, "records.jsonl#12"
     doc_id: str
@@ -30,6 +35,15 @@ class Source:
     filename: str = ""
     source_updated_at: datetime | None = None
     metadata: Metadata = field(default_factory=dict)  # raw until redacted with the text
+    path: Path | None = None
+
+    def read(self) -> bytes:
+        """The file's bytes: the held ones, else the file at ``path`` read now; empty for a record."""
+        if self.data is not None:
+            return self.data
+        if self.path is not None:
+            return self.path.read_bytes()
+        return b""
 
 
 @dataclass(frozen=True)

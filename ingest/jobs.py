@@ -250,8 +250,11 @@ class JobRunner:
         items: Sequence[Source | BadSource],
         labels: Sequence[str],
         grant: WriteGrant,
-    ) -> None:
-        self._submitted[job_id] = self._executor.submit(self._run, job_id, tenant, items, labels, grant)
+    ) -> Future[None]:
+        """The future settles when the job has (or, cancelled at shutdown, never) run."""
+        future = self._executor.submit(self._run, job_id, tenant, items, labels, grant)
+        self._submitted[job_id] = future
+        return future
 
     def _run(
         self,
@@ -265,8 +268,17 @@ class JobRunner:
             self._jobs.run(job_id, tenant, items, labels, grant, should_stop=self._stop.is_set)
         except Exception:
             log.exception("ingest job %s stopped on an unexpected error", job_id)
+            self._settle_after_crash(job_id)
         finally:
             self._submitted.pop(job_id, None)
+
+    def _settle_after_crash(self, job_id: str) -> None:
+        """A job that failed before or outside its own settling must not stay queued while this process
+        lives (its heartbeat would keep other processes from settling it): settle it now."""
+        try:
+            self._jobs.close(job_id)
+        except Exception:
+            log.warning("could not settle ingest job %s after its error", job_id, exc_info=True)
 
     def close(self) -> None:
         """Finish the item in progress, settle everything else of this process's jobs as interrupted."""

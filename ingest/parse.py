@@ -51,7 +51,7 @@ def partition(source: Source) -> tuple[list[Segment], str]:
     if extension is None:
         supported = ", ".join(sorted(MEDIA_TYPES))
         raise UnsupportedMediaError(f"unsupported file type {source.filename!r}; supported: {supported}")
-    data = source.data or b""
+    data = source.read()
     if not data.strip():
         raise InvalidInputError("file is empty")
     if extension == ".pdf":

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from acl.filters import access_filter, check_writer, write_grant
 from api.deps import PrincipalDep, RuntimeDep
+from api.params import EndChar, FirstChar, PageLimit, PageOffset, VersionNumber
 from api.schemas import DocumentListOut, DocumentOut, DocumentSummaryOut, TextOut, VersionOut
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -16,11 +17,11 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
 @router.get("/{doc_id:path}/versions/{version}/text", response_model=TextOut)
 def version_text(
     doc_id: str,
-    version: int,
+    version: VersionNumber,
     principal: PrincipalDep,
     runtime: RuntimeDep,
-    start: int | None = Query(default=None, description="first character, default 0"),
-    end: int | None = Query(default=None, description="one past the last character, default the end"),
+    start: FirstChar = None,
+    end: EndChar = None,
 ) -> TextOut:
     text = runtime.documents.text(access_filter(principal), doc_id, version, start, end)
     return TextOut(
@@ -35,7 +36,7 @@ def version_text(
 
 @router.get("", response_model=DocumentListOut)
 def list_documents(
-    principal: PrincipalDep, runtime: RuntimeDep, limit: int = 100, offset: int = 0
+    principal: PrincipalDep, runtime: RuntimeDep, limit: PageLimit = 100, offset: PageOffset = 0
 ) -> DocumentListOut:
     total, rows = runtime.documents.list(access_filter(principal), limit=limit, offset=offset)
     return DocumentListOut(

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
-from acl.filters import access_filter, check_ingest, normalise_labels, write_grant
+from acl.filters import access_filter, check_ingest, check_writer, normalise_labels, write_grant
 from api.deps import PrincipalDep, RuntimeDep
 from api.schemas import JobAcceptedOut, JobItemOut, JobOut, RecordsJobIn
+from api.uploads import SpooledFile, UploadSpool, receive_upload
 from core.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
 from core.metadata import Metadata, check_metadata
 from core.settings import IngestSettings
+from core.types import Principal
 from ingest.document import Source
 from ingest.sources import BadSource, read_jsonl, record_source, upload_source, with_metadata
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
+UPLOADS_DIR = "uploads"  # under the data dir: uploads waiting for their job, removed when it settles
 
 _BODY_DOC = {
     "requestBody": {
@@ -27,7 +31,11 @@ _BODY_DOC = {
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "minItems": 1,
+                        },
                         "labels": {"type": "string", "description": "comma-separated ACL labels"},
                         "doc_id": {"type": "string", "description": "id for a single uploaded file"},
                         "metadata": {
@@ -47,24 +55,46 @@ _BODY_DOC = {
 
 
 @router.post("/jobs", status_code=202, response_model=JobAcceptedOut, openapi_extra=_BODY_DOC)
-async def create_job(request: Request, principal: PrincipalDep, runtime: RuntimeDep) -> JobAcceptedOut:
-    content_type = request.headers.get("content-type", "")
+async def create_job(
+    request: Request,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    labels: Annotated[
+        str | None,
+        Query(
+            max_length=4000,
+            description="comma-separated ACL labels of a multipart upload, checked before any of the body "
+            "is read (instead of the 'labels' part)",
+        ),
+    ] = None,
+) -> JobAcceptedOut:
+    check_writer(principal, "ingesting")  # the role, before a byte of the body is read
     limits = runtime.settings.ingest
-    if content_type.startswith("multipart/form-data"):
-        items, labels = await _from_multipart(request, limits)
-    elif content_type.startswith("application/json"):
-        items, labels = _from_records(await request.body())
-    else:
-        raise UnsupportedMediaError(
-            f"send multipart/form-data or application/json, got {content_type or 'nothing'!r}"
+    multipart = _is_multipart(request)
+    spool = UploadSpool(runtime.settings.data_dir / UPLOADS_DIR) if multipart else None
+    try:
+        if spool is not None:
+            items, job_labels = await _from_multipart(request, principal, limits, spool, labels)
+        else:
+            items, job_labels = await _from_json(request, labels)
+        if len(items) > limits.max_files_per_job * 100:
+            raise PayloadTooLargeError(
+                f"a job holds at most {limits.max_files_per_job * 100} items, got {len(items)}"
+            )
+        check_ingest(principal, job_labels)
+        job_id = await run_in_threadpool(
+            runtime.jobs.create, principal.tenant, principal.user, items, job_labels
         )
-    if len(items) > limits.max_files_per_job * 100:
-        raise PayloadTooLargeError(
-            f"a job holds at most {limits.max_files_per_job * 100} items, got {len(items)}"
+        settled = request.app.state.job_runner.submit(
+            job_id, principal.tenant, items, job_labels, write_grant(principal)
         )
-    check_ingest(principal, labels)
-    job_id = await run_in_threadpool(runtime.jobs.create, principal.tenant, principal.user, items, labels)
-    request.app.state.job_runner.submit(job_id, principal.tenant, items, labels, write_grant(principal))
+    except BaseException:
+        if spool is not None:
+            spool.remove()
+        raise
+    if spool is not None:
+        # Also runs when shutdown cancels a queued job: the spooled files never outlive their job.
+        settled.add_done_callback(lambda _: spool.remove())
     return JobAcceptedOut(job_id=job_id, status="queued", total=len(items), href=f"/v1/ingest/jobs/{job_id}")
 
 
@@ -95,33 +125,80 @@ def get_job(job_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> JobOut
     )
 
 
-async def _from_multipart(
-    request: Request, limits: IngestSettings
+def _is_multipart(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        return True
+    if content_type.startswith("application/json"):
+        return False
+    raise UnsupportedMediaError(
+        f"send multipart/form-data or application/json, got {content_type or 'nothing'!r}"
+    )
+
+
+async def _from_json(
+    request: Request, query_labels: str | None
 ) -> tuple[list[Source | BadSource], tuple[str, ...]]:
-    form = await request.form(max_files=limits.max_files_per_job, max_part_size=limits.max_file_bytes + 1)
-    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-    if not uploads:
+    if query_labels is not None:
+        raise InvalidInputError("a JSON body names its labels in 'labels', not in the query")
+    return _from_records(await request.body())
+
+
+async def _from_multipart(
+    request: Request,
+    principal: Principal,
+    limits: IngestSettings,
+    spool: UploadSpool,
+    query_labels: str | None,
+) -> tuple[list[Source | BadSource], tuple[str, ...]]:
+    if query_labels is not None:
+        check_ingest(principal, _labels(query_labels))
+
+    def check_field(name: str, value: str) -> None:
+        # Parts arrive in the order sent: labels placed before the files are refused before those are read.
+        if name == "labels":
+            if query_labels is not None:
+                raise InvalidInputError("send labels once: in the query or in the 'labels' part")
+            check_ingest(principal, _labels(value))
+
+    upload = await receive_upload(
+        request,
+        spool,
+        max_file_bytes=limits.max_file_bytes,
+        max_files=limits.max_files_per_job,
+        on_field=check_field,
+    )
+    if not upload.files:
         raise InvalidInputError("multipart body has no 'files' parts")
-    raw_labels = form.get("labels")
-    labels = normalise_labels(str(raw_labels).split(",")) if raw_labels else normalise_labels(())
-    job_metadata = _form_metadata(form.get("metadata"))
-    doc_id = form.get("doc_id")
-    if doc_id is not None and len(uploads) != 1:
-        raise InvalidInputError(f"doc_id names one document, but {len(uploads)} files were sent")
-    items: list[Source | BadSource] = []
-    for upload in uploads:
-        name = upload.filename or "upload"
-        data = await upload.read(limits.max_file_bytes + 1)
-        if len(data) > limits.max_file_bytes:
-            items.append(BadSource(name, f"file is larger than the limit of {limits.max_file_bytes} bytes"))
-        elif name.lower().endswith(".jsonl"):
-            items.extend(read_jsonl(data, name))
-        else:
-            try:
-                items.append(upload_source(name, data, str(doc_id) if doc_id is not None else None))
-            except InvalidInputError as exc:
-                items.append(BadSource(name, exc.detail))
-    return with_metadata(items, job_metadata), labels
+    job_labels = _labels(query_labels if query_labels is not None else upload.fields.get("labels", ""))
+    job_metadata = _form_metadata(upload.fields.get("metadata"))
+    doc_id = upload.fields.get("doc_id")
+    if doc_id is not None and len(upload.files) != 1:
+        raise InvalidInputError(f"doc_id names one document, but {len(upload.files)} files were sent")
+    items = [item for spooled in upload.files for item in _spooled_items(spooled, limits, doc_id)]
+    return with_metadata(items, job_metadata), job_labels
+
+
+def _labels(raw: str) -> tuple[str, ...]:
+    return normalise_labels(raw.split(","))
+
+
+def _spooled_items(
+    spooled: SpooledFile, limits: IngestSettings, doc_id: str | None
+) -> list[Source | BadSource]:
+    name = spooled.filename
+    if spooled.too_large:
+        return [BadSource(name, f"file is larger than the limit of {limits.max_file_bytes} bytes")]
+    if name.lower().endswith(".jsonl"):
+        # Records are held as text once parsed; the file itself is not needed after that.
+        records = list(read_jsonl(spooled.path.read_bytes(), name))
+        spooled.path.unlink()
+        return records
+    try:
+        # The job keeps the path; the pipeline reads the bytes when it gets to this item.
+        return [replace(upload_source(name, b"", doc_id), data=None, path=spooled.path)]
+    except InvalidInputError as exc:
+        return [BadSource(name, exc.detail)]
 
 
 def _form_metadata(raw: object) -> Metadata:
@@ -134,6 +211,8 @@ def _form_metadata(raw: object) -> Metadata:
         parsed = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"the 'metadata' part is not valid JSON (column {exc.colno})") from None
+    except RecursionError:
+        raise InvalidInputError("the 'metadata' part is nested too deeply to be metadata") from None
     if not isinstance(parsed, dict):
         raise InvalidInputError("the 'metadata' part must be a JSON object")
     return check_metadata(parsed)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -267,7 +271,8 @@ def test_metadata_is_redacted_kept_versioned_and_filterable(client: TestClient, 
         ({"query": "x", "filters": {"metadata": {"team": []}}}, 400, "needs one or more values"),
         ({"query": "x", "filters": {"metadata": {"team": {"x": 1}}}}, 422, "metadata"),
         ({"query": "x", "filters": {"metadata": {"flag": True}}}, 422, "metadata"),
-        ({"query": "x", "k": 0}, 400, "k must be between 1 and 100, got 0"),
+        ({"query": "x", "k": 0}, 422, "body.k: Input should be greater than or equal to 1"),
+        ({"query": "x", "k": 101}, 400, "k must be between 1 and 100, got 101"),
         ({"query": "   "}, 400, "query must not be empty"),
         ({"query": "x", "mode": "fuzzy"}, 422, "mode"),
         ({"query": "x", "surprise": 1}, 422, "surprise"),
@@ -424,3 +429,251 @@ def test_uploaded_files_take_the_jobs_metadata(client: TestClient, runtime: Runt
         refused = client.post("/v1/ingest/jobs", files=files, data={"metadata": bad}, headers=headers)
         assert refused.status_code == 400 and refused.headers["content-type"] == PROBLEM
         assert needle in refused.json()["detail"]
+
+
+# Hostile input: every one of these answered 500 before; each must be a 4xx problem naming the field.
+HUGE = 10**20
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/v1/documents?offset={HUGE}",
+        f"/v1/documents?limit={HUGE}",
+        f"/v1/documents/doc/versions/{HUGE}/text",
+        f"/v1/documents/doc/versions/1/text?start={HUGE}",
+        f"/v1/documents/doc/versions/1/text?end={-HUGE}",
+    ],
+)
+def test_numbers_beyond_the_databases_range_are_a_4xx_problem(
+    client: TestClient, runtime: Runtime, path: str
+) -> None:
+    headers = key(runtime)
+    ingest_records(client, headers, [{"id": "doc", "text": "a short document"}])
+    response = client.get(path, headers=headers)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_a_lone_surrogate_in_a_search_is_a_4xx_problem(client: TestClient, runtime: Runtime) -> None:
+    headers = {**key(runtime), "Content-Type": "application/json"}
+    for body in (
+        b'{"query": "caf\\ud800e"}',
+        b'{"query": "x", "filters": {"doc_ids": ["\\udfff"]}}',
+        b'{"query": "x", "filters": {"metadata": {"team": "\\ud83d"}}}',
+    ):
+        response = client.post("/v1/search", content=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert "surrogate" in response.json()["detail"]
+
+
+def test_a_huge_integer_in_a_metadata_filter_is_a_4xx_problem(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    for value in (HUGE, [1, -HUGE]):
+        body = {"query": "x", "filters": {"metadata": {"year": value}}}
+        response = client.post("/v1/search", json=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert "metadata.year" in response.json()["detail"]
+
+
+def test_a_huge_integer_in_record_metadata_is_refused(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    body = {"records": [{"id": "a", "text": "b", "metadata": {"year": HUGE}}]}
+    response = client.post("/v1/ingest/jobs", json=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "metadata" in response.json()["detail"]
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_metadata_nested_100k_deep_is_a_400_not_a_crash(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    files = [("files", ("a.txt", b"some text", "text/plain"))]
+    response = client.post(
+        "/v1/ingest/jobs", files=files, data={"metadata": '{"x": ' + DEEP + "}"}, headers=headers
+    )
+    assert response.status_code == 400, response.text
+    assert "nested" in response.json()["detail"]
+    body = '{"records": [{"id": "a", "text": "b", "metadata": {"x": ' + DEEP + "}}]}"
+    response = client.post(
+        "/v1/ingest/jobs", content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+
+
+def test_every_returned_time_is_timezone_aware(client: TestClient, runtime: Runtime) -> None:
+    headers = key(runtime)
+    job = ingest_records(client, headers, [{"id": "doc", "text": "a short document"}])
+    document = client.get("/v1/documents/doc", headers=headers).json()
+    stamps = [job["created_at"], job["finished_at"], document["versions"][0]["ingested_at"]]
+    for stamp in stamps:
+        assert datetime.fromisoformat(stamp).utcoffset() == timedelta(0), stamp
+
+
+# Uploads: authorised before the body is read, streamed to disk, the spool gone once the job settles.
+BOUNDARY = "tessera-test-boundary"
+MEGABYTE = b"x" * (1024 * 1024)
+
+
+def _multipart_stream(fields: dict[str, str], megabytes: int, pulled: list[int]) -> Any:
+    """A multipart body of ``fields`` then one file of ``megabytes`` MB, counting the chunks taken."""
+
+    async def body() -> Any:
+        for name, value in fields.items():
+            yield (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            ).encode()
+        yield (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        for _ in range(megabytes):
+            pulled.append(1)
+            yield MEGABYTE
+        yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+    return body()
+
+
+def _post_streaming(
+    client: TestClient, headers: dict[str, str], fields: dict[str, str], megabytes: int, query: str = ""
+) -> tuple[int, int]:
+    """POST through httpx's ASGI transport, which hands the app one chunk per receive() (TestClient
+    sends the whole body at once, so it cannot show what was left unread)."""
+    pulled: list[int] = []
+
+    async def post() -> int:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as streaming:
+            response = await streaming.post(
+                "/v1/ingest/jobs" + query,
+                content=_multipart_stream(fields, megabytes, pulled),
+                headers={**headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+            )
+        return response.status_code
+
+    return asyncio.run(post()), len(pulled)
+
+
+def test_a_key_that_may_not_ingest_is_refused_before_its_upload_is_read(
+    client: TestClient, runtime: Runtime
+) -> None:
+    member = key(runtime, roles=("member",), user="max")
+    status, pulled = _post_streaming(client, member, {}, megabytes=200)
+    assert status == 403 and pulled == 0
+
+
+def test_labels_the_key_may_not_write_are_refused_before_the_files_behind_them(
+    client: TestClient, runtime: Runtime
+) -> None:
+    writer = key(runtime, roles=("ingest", "eng"), user="ivy")
+    status, pulled = _post_streaming(client, writer, {"labels": "hr"}, megabytes=200)
+    assert status == 403 and pulled <= 1
+    status, pulled = _post_streaming(client, writer, {}, megabytes=200, query="?labels=hr")
+    assert status == 403 and pulled == 0
+
+
+def _spooled(runtime: Runtime) -> list[Path]:
+    root = runtime.settings.data_dir / "uploads"
+    return sorted(root.rglob("*")) if root.exists() else []
+
+
+def test_uploads_wait_on_disk_and_are_removed_when_the_job_settles(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = key(runtime)
+    held: list[Any] = []
+    run = runtime.jobs.run
+
+    def recording_run(job_id: str, tenant: Any, items: Any, *args: Any, **kwargs: Any) -> Any:
+        held.extend(items)
+        held.append([p.name for p in _spooled(runtime)])
+        return run(job_id, tenant, items, *args, **kwargs)
+
+    monkeypatch.setattr(runtime.jobs, "run", recording_run)
+    files = [
+        ("files", (f"note-{i}.txt", f"note number {i} about pumps".encode(), "text/plain")) for i in range(3)
+    ]
+    job = wait_for(
+        client, client.post("/v1/ingest/jobs", files=files, headers=headers).json()["href"], headers
+    )
+    assert [i["status"] for i in job["items"]] == ["indexed"] * 3
+    *sources, spooled_while_running = held
+    assert all(s.data is None and s.path is not None for s in sources)  # paths, not payloads
+    assert len(spooled_while_running) == 4  # the request's directory and its three files
+    _wait_until(lambda: _spooled(runtime) == [])
+
+
+def test_the_spool_is_removed_when_the_job_fails(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the worker died")
+
+    monkeypatch.setattr(runtime.jobs, "run", crash)
+    files = [("files", ("a.txt", b"some text", "text/plain"))]
+    headers = key(runtime)
+    accepted = client.post("/v1/ingest/jobs", files=files, headers=headers)
+    assert accepted.status_code == 202
+    _wait_until(lambda: _spooled(runtime) == [])
+    # The crashed job is settled at once, not left queued until this process stops.
+    job = wait_for(client, accepted.json()["href"], headers)
+    assert job["status"] == "failed" and job["items"][0]["status"] == "failed"
+
+
+def test_a_refused_upload_leaves_nothing_on_disk(client: TestClient, runtime: Runtime) -> None:
+    files = [("files", ("a.txt", b"some text", "text/plain"))]
+    response = client.post("/v1/ingest/jobs", files=files, data={"metadata": "{"}, headers=key(runtime))
+    assert response.status_code == 400
+    assert _spooled(runtime) == []
+
+
+def _wait_until(condition: Any) -> None:
+    for _ in range(100):
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition never held")
+
+
+def test_uploads_left_by_a_killed_process_are_swept_at_start(tmp_path: Path) -> None:
+    from core.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    leftover = settings.data_dir / "uploads" / "upload-killed" / "000001"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half a job")
+    with TestClient(create_app(settings)) as started:
+        assert started.get("/healthz").status_code == 200
+    assert not leftover.parent.exists()
+
+
+def test_rows_read_back_carry_utc_times_on_every_database(client: TestClient, runtime: Runtime) -> None:
+    from core.access import AccessFilter
+    from core.types import tenant_id
+
+    headers = key(runtime)
+    job = ingest_records(client, headers, [{"id": "doc", "text": "a short document"}])
+    versions = runtime.documents.get(AccessFilter.everything(tenant_id("acme")), "doc").versions
+    view = runtime.jobs.get(tenant_id("acme"), job["job_id"])
+    for stamp in (versions[0].ingested_at, view.job.created_at, view.job.finished_at):
+        assert stamp is not None and stamp.utcoffset() == timedelta(0), stamp
+
+
+def test_a_wrong_method_lists_every_method_of_the_path(client: TestClient, runtime: Runtime) -> None:
+    response = client.request("PATCH", "/v1/documents/doc", headers=key(runtime))
+    assert response.status_code == 405 and response.headers["content-type"] == PROBLEM
+    assert response.headers["Allow"] == "DELETE, GET"
+
+
+def test_the_openapi_states_every_problem_and_every_range(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    ingest = spec["paths"]["/v1/ingest/jobs"]["post"]["responses"]
+    for status in ("400", "401", "403", "413", "415", "422", "500", "503"):
+        assert ingest[status]["content"] == {PROBLEM: {"schema": problem_ref}}, status
+    listing = {p["name"]: p["schema"] for p in spec["paths"]["/v1/documents"]["get"]["parameters"]}
+    assert (listing["limit"]["minimum"], listing["limit"]["maximum"]) == (1, 1000)
+    assert (listing["offset"]["minimum"], listing["offset"]["maximum"]) == (0, 2**31 - 1)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]

@@ -107,6 +107,8 @@ def test_keys_are_printed_once_and_can_be_revoked(cli: CliRunner) -> None:
         (["ingest", "a.txt", "--tenant", "t", "--meta", "a.b=1"], "error: metadata key 'a.b'"),
         (["keys", "create", "--tenant", "t", "--user", "u", "--roles", "Admin"], "error: role must be"),
         (["ingest", "/nonexistent/file.txt", "--tenant", "t"], "nonexistent/file.txt: no such file"),
+        (["documents", "list", "--tenant", "t", "--offset", str(10**20)], "error: --offset must be"),
+        (["documents", "text", "d", "--tenant", "t", "--version", str(10**20)], "error: --version must"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr(cli: CliRunner, args: list[str], message: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.metadata import Metadata, strings_of, with_strings
+from core.errors import InvalidInputError
+from core.metadata import Metadata, check_metadata, strings_of, with_strings
 from retrieval.ports import SearchFilters
 
 _SCALARS = st.one_of(st.text(max_size=8), st.integers(), st.booleans(), st.floats(allow_nan=False))
@@ -41,3 +42,14 @@ def test_filter_recheck_matches_like_the_engine() -> None:
     assert not SearchFilters(metadata_any=(("score", (1,)),)).admits(metadata)
     assert not SearchFilters(metadata_any=(("team", ("eng",)), ("year", (2025,)))).admits(metadata)
     assert SearchFilters().admits({})
+
+
+@given(st.integers())
+def test_an_integer_is_kept_exactly_when_the_engine_can_store_it(value: int) -> None:
+    fits = -(2**53) < value < 2**53
+    try:
+        kept = check_metadata({"n": value, "ns": [value]})
+    except InvalidInputError as exc:
+        assert not fits and "2^53" in exc.detail
+    else:
+        assert fits and kept == {"n": value, "ns": [value]}
