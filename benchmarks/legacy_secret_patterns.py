@@ -1,5 +1,6 @@
 """The secret patterns main shipped before the recognizers of ingest.secrets: kept only so the benchmark can
 measure before and after in one run."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ LEGACY_SECRET_PATTERNS: tuple[LegacySecretPattern, ...] = (
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
         r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
     ),
-    LegacySecretPattern("AWS_ACCESS_KEY", "aws access key id", r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA)[0-9A-Z]{16}\b"),
+    LegacySecretPattern(
+        "AWS_ACCESS_KEY", "aws access key id", r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA)[0-9A-Z]{16}\b"
+    ),
     LegacySecretPattern(
         "AWS_SECRET_KEY",
         "aws secret access key",

