@@ -12,7 +12,6 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from ingest.secrets import SECRET_ENTITIES, find_secrets
 
-
 NAME = "secrets"
 
 
