@@ -95,6 +95,8 @@ def _random_values(text: str) -> Iterator[Found]:
     """Long generated-looking values: assigned to any name that is not a label, or standing alone."""
     for match in _LONG_VALUE.finditer(text):
         value, start, end = match.group(), match.start(), match.end()
+        if is_placeholder(value):
+            continue
         if start > 0 and _RUN_CHARS.match(text, start - 1):
             continue  # the tail of a longer run that holds a character the scan stops at
         before = text[max(0, start - 120) : start]

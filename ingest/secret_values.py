@@ -63,7 +63,8 @@ _CODE_REFERENCE = re.compile(
 )
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_WORD_PART = re.compile(r"^(?:[A-Z]?[a-z]+)+$|^[A-Z]+$|^\d+$")
+# A word, a number, a short code (`q3`, `s3`, `v2`) or a word with a number (`arm64`, `utf8`).
+_WORD_PART = re.compile(r"^(?:[A-Z]?[a-z]+)+$|^[A-Z]+$|^\d+$|^\w{1,3}$|^[A-Za-z]{2,8}\d{1,3}$")
 _SEPARATORS = re.compile(r"[_\-.\s/:]+")
 
 
@@ -97,7 +98,7 @@ def is_placeholder(value: str, *, prefix: str = "") -> bool:
     if not body:
         return True
     top = Counter(body).most_common(1)[0][1]
-    return len(set(body)) <= 2 or top / len(body) >= 0.6
+    return len(set(body)) <= 2 or top / len(body) >= 0.75
 
 
 def is_reserved_word(value: str) -> bool:

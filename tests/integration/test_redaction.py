@@ -75,7 +75,8 @@ filler = st.text(alphabet=string.ascii_lowercase + " .,", min_size=0, max_size=8
 def _generated(value: str) -> bool:
     """Real keys and passwords are not runs of one character (``AKIA000…``, ``******``): those are
     placeholders, which redaction rightly keeps."""
-    return len(set(value)) >= 4 and "**" not in value and not value.startswith("$")
+    most = max((value.count(c) for c in set(value)), default=0)
+    return len(set(value)) >= 6 and most <= len(value) / 2 and "**" not in value and not value.startswith("$")
 
 
 aws_keys = (
