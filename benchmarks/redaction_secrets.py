@@ -3,10 +3,12 @@
 A case is ``{"id", "label": "secret"|"negative", "family", "text", "secret"|"keep"}``. A secret counts
 as caught when its value no longer appears anywhere in the stored (redacted) text; a negative counts as
 kept when its ``keep`` part still appears verbatim. ``__main__`` runs the cases through the real
-``PresidioRedactor`` twice — with the secret recognizers of this tree and with the old regex list — and
-prints both, with documents per second for each:
+``PresidioRedactor`` three times — as built, with its secret recognizers alone, and with main's old
+regex list in their place — and prints each with documents per second (``--prose`` times a prose corpus
+too; ``--detectors`` compares the detectors themselves, detect-secrets' plugins among them):
 
-    python -m benchmarks.redaction_secrets --fixtures ../shared/data/secrets/public_fixtures.jsonl
+    python -m benchmarks.redaction_secrets --fixtures ../shared/data/secrets/public_fixtures.jsonl \
+        [--prose ../shared/data/scifact/corpus.jsonl] [--detectors] [--misses]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 Redact = Callable[[list[str]], list[str]]
 
@@ -107,7 +110,7 @@ def report(name: str, score: SecretsScore, *, show_misses: bool) -> Iterator[str
     yield f"== {name}"
     yield f"secrets recall   {score.recall.share:.3f} ({score.recall.hits}/{score.recall.total})"
     yield f"negatives kept   {score.kept.share:.3f} ({score.kept.hits}/{score.kept.total})"
-    yield f"docs/s           {score.docs_per_second:.1f} ({score.docs} docs in {score.seconds:.2f} s)"
+    yield f"docs/s one pass  {score.docs_per_second:.1f} ({score.docs} docs in {score.seconds:.2f} s)"
     for family, tally in sorted(score.recall_by_family.items()):
         yield f"  recall  {family:<24} {tally.share:.3f} ({tally.hits}/{tally.total})"
     for family, tally in sorted(score.kept_by_family.items()):
@@ -129,12 +132,21 @@ def _line_of(miss: Miss) -> str:
     return miss.stored[start : end if end >= 0 else None][:240]
 
 
-def _presidio(*, legacy: bool) -> Redact:
+def _presidio(recognizers: str) -> Redact:
+    """The real redactor: ``current`` as built, ``legacy`` with main's old regex list in place of the
+    secret recognizers, ``secrets-only`` with the PII recognizers taken out."""
     from ingest.redact import PresidioRedactor
 
     redactor = PresidioRedactor()
-    if legacy:
-        _swap_in_legacy_recognizers(redactor)
+    registry = redactor._analyzer.registry
+    if recognizers == "legacy":
+        _swap_in_legacy_recognizers(registry)
+    elif recognizers == "secrets-only":
+        from ingest.secrets import SECRET_ENTITIES
+
+        registry.recognizers = [
+            r for r in registry.recognizers if set(r.supported_entities) <= set(SECRET_ENTITIES)
+        ]
 
     def redact(texts: list[str]) -> list[str]:
         return [r.text for r in redactor.redact(texts)]
@@ -143,14 +155,12 @@ def _presidio(*, legacy: bool) -> Redact:
     return redact
 
 
-def _swap_in_legacy_recognizers(redactor: object) -> None:
-    """Replace this tree's secret recognizers by main's old regex list, for the before/after figures."""
+def _swap_in_legacy_recognizers(registry: Any) -> None:
     from presidio_analyzer import Pattern, PatternRecognizer
 
     from benchmarks.legacy_secret_patterns import LEGACY_SECRET_PATTERNS
     from ingest.secrets import SECRET_ENTITIES
 
-    registry = redactor._analyzer.registry  # type: ignore[attr-defined]
     registry.recognizers = [
         r for r in registry.recognizers if not set(r.supported_entities) & set(SECRET_ENTITIES)
     ]
@@ -164,20 +174,59 @@ def _swap_in_legacy_recognizers(redactor: object) -> None:
         )
 
 
+def _prose(path: Path, limit: int) -> list[str]:
+    texts = []
+    for line in path.read_text(encoding="utf-8").splitlines()[:limit]:
+        row = json.loads(line)
+        texts.append(f"{row.get('title', '')}\n\n{row.get('text', '')}")
+    return texts
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--fixtures", type=Path, required=True)
     parser.add_argument("--misses", action="store_true", help="list every missed secret and lost negative")
-    parser.add_argument("--no-legacy", action="store_true", help="skip the run with the old regex list")
+    parser.add_argument("--rounds", type=int, default=3, help="timing rounds, configurations interleaved")
+    parser.add_argument("--prose", type=Path, help="JSONL of prose documents (title, text) to time as well")
+    parser.add_argument("--prose-docs", type=int, default=200)
+    parser.add_argument(
+        "--detectors", action="store_true", help="also compare the detectors without presidio"
+    )
     args = parser.parse_args(argv)
-    runs = [("current secret recognizers", _presidio(legacy=False))]
-    if not args.no_legacy:
-        runs.append(("old regex list (main before this change)", _presidio(legacy=True)))
-    for name, redact in runs:
+    configurations = {
+        "redactor, current secret recognizers": "current",
+        "redactor, old regex list (main before this change)": "legacy",
+        "redactor, secret recognizers alone (PII recognizers off)": "secrets-only",
+    }
+    redactors = {name: _presidio(recognizers) for name, recognizers in configurations.items()}
+    for name, redact in redactors.items():
         score = score_secrets(redact, args.fixtures)
-        for line in report(name, score, show_misses=args.misses):
-            print(line)
+        shown = args.misses and configurations[name] != "legacy"
+        print("\n".join(report(name, score, show_misses=shown)))
+    corpora = {"secrets fixtures": [case.text for case in read_cases(args.fixtures)]}
+    if args.prose:
+        corpora[f"prose ({args.prose.name}, {args.prose_docs} docs)"] = _prose(args.prose, args.prose_docs)
+    print(f"== redaction docs/s, best of {args.rounds} interleaved rounds")
+    for corpus, texts in corpora.items():
+        best = _interleaved(redactors, texts, args.rounds)
+        for name, docs_per_second in best.items():
+            print(f"  {corpus:<40} {docs_per_second:8.1f}  {name}")
+    if args.detectors:
+        from benchmarks.secret_detectors import compare
+
+        print("\n".join(compare(args.fixtures)))
     return 0
+
+
+def _interleaved(redactors: dict[str, Redact], texts: list[str], rounds: int) -> dict[str, float]:
+    """Docs/s per redactor, the best of ``rounds``, run in turn so a busy moment hits them alike."""
+    best = dict.fromkeys(redactors, float("inf"))
+    for _ in range(rounds):
+        for name, redact in redactors.items():
+            started = time.perf_counter()
+            redact(texts)
+            best[name] = min(best[name], time.perf_counter() - started)
+    return {name: len(texts) / seconds for name, seconds in best.items()}
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ingest.secret_names import NameKind, kind_of
+from ingest.secret_names import NameKind, kind_of, words_of
 from ingest.secret_tokens import Found
 from ingest.secret_values import is_code_reference, is_placeholder, is_reserved_word, is_uuid, looks_random
 
@@ -77,6 +77,11 @@ def _names(text: str) -> Iterator[tuple[int, int, NameKind]]:
             yield start, end, kind
 
 
+def _entity(name: str, kind: NameKind) -> str:
+    words = set(words_of(name))
+    return "AWS_SECRET_KEY" if kind is NameKind.SECRET and {"aws", "secret"} <= words else kind.name
+
+
 def _assigned(text: str, start: int, end: int, kind: NameKind) -> Found | None:
     match = _AFTER_NAME.match(text, end)
     if not match:
@@ -90,7 +95,7 @@ def _assigned(text: str, start: int, end: int, kind: NameKind) -> Found | None:
         return None  # only `("NAME", "value")`, never a list in a sentence
     prose = bool(_PROSE_AFTER.match(text, v_end))
     if accepts(kind, value, quoted=quoted, prose_follows=prose):
-        return Found(kind.name, f"{kind.value} assignment", v_start, v_end, 0.85)
+        return Found(_entity(name, kind), f"{kind.value} assignment", v_start, v_end, 0.85)
     return None
 
 

@@ -37,11 +37,12 @@ _CLI_PASSWORD = re.compile(
 _LONG_VALUE = re.compile(r"[A-Za-z0-9+_-]{20,}={0,2}")
 _RUN_CHARS = re.compile(r"[A-Za-z0-9+=_-]")
 _DIGEST_PREFIX = re.compile(r"(?i)(?:sha\d*|md5|blake2b?|crc32)[-:=~]$")
-# `name = value`, `name: value`, `"name", "value"` just before a long value; prose like "virus, IL-2…"
-# or "Results: …" is told apart below by the shape of the name.
-_NAME_BEFORE = re.compile(
-    r"(?P<nq>[\"'`]?)(?P<name>[\w.$-]+)[\"'`]?(?:\[\d*\])?[ \t]*(?P<op>:::=|::=|:=|\?=|\+=|\.=|=>|=|:|,)"
-    r"[ \t]*@?(?P<vq>[\"'`]?)$"
+# `name = value`, `name: value`, `"name", "value"` just before a long value, matched on the reversed
+# text before it (so only at its end, not tried at every position); prose like "virus, IL-2…" or
+# "Results: …" is told apart below by the shape of the name.
+_NAME_BEFORE_REVERSED = re.compile(
+    r"(?P<vq>[\"'`]?)@?[ \t]*(?P<op>=:::|=::|=:|=\?|=\+|=\.|>=|=|:|,)[ \t]*(?:\]\d*\[)?[\"'`]?"
+    r"(?P<name>[\w.$-]+)(?P<nq>[\"'`]?)"
 )
 _CODE_NAME = re.compile(r"[_$.\d-]|[a-z][A-Z]|^[A-Z]{2,}$")
 
@@ -95,22 +96,18 @@ def _random_values(text: str) -> Iterator[Found]:
     """Long generated-looking values: assigned to any name that is not a label, or standing alone."""
     for match in _LONG_VALUE.finditer(text):
         value, start, end = match.group(), match.start(), match.end()
-        if is_placeholder(value):
-            continue
+        if not looks_generated(value) or is_placeholder(value):
+            continue  # the cheap test first: every value either rule takes passes it
         if start > 0 and _RUN_CHARS.match(text, start - 1):
             continue  # the tail of a longer run that holds a character the scan stops at
-        before = text[max(0, start - 120) : start]
-        if _DIGEST_PREFIX.search(before) or before.endswith(("/", ".", "@", "#", "?", "=")):
+        before = text[max(0, start - 80) : start]
+        if _DIGEST_PREFIX.search(before[-12:]) or before.endswith(("/", ".", "@", "#", "?", "=")):
             continue  # a digest, or a piece of a URL, path, address, anchor or query string
         if text[end : end + 1] in {"/", ".", "@"} and not value.endswith("="):
             continue
-        named = _NAME_BEFORE.search(before)
+        named = _NAME_BEFORE_REVERSED.match(before[::-1])
         if named and _is_assignment(named):
-            if (
-                not names_a_label(named.group("name"))
-                and not is_identifier_like(value)
-                and looks_generated(value)
-            ):
+            if not names_a_label(named.group("name")[::-1]) and not is_identifier_like(value):
                 yield Found("SECRET", "random value in an assignment", start, end, 0.6)
         elif _stands_alone_as_key(value):
             yield Found("SECRET", "random token", start, end, 0.5)
@@ -121,7 +118,7 @@ def _is_assignment(named: re.Match[str]) -> bool:
     quoted = bool(named.group("nq") or named.group("vq"))
     if named.group("op") == ",":
         return bool(named.group("nq") and named.group("vq"))
-    return quoted or named.group("op") != ":" or bool(_CODE_NAME.search(named.group("name")))
+    return quoted or named.group("op") != ":" or bool(_CODE_NAME.search(named.group("name")[::-1]))
 
 
 def _stands_alone_as_key(value: str) -> bool:

@@ -67,6 +67,11 @@ def find_secrets(text: str) -> list[SecretSpan]:
         *find_placed_credentials(text),
         *find_with_plugins(text),
     ]
+    return resolve_spans(text, found)
+
+
+def resolve_spans(text: str, found: Iterable[Found]) -> list[SecretSpan]:
+    """Spans trimmed of surrounding whitespace, overlaps resolved (the most trusted, then the longest)."""
     return _without_overlaps(_trimmed(text, f) for f in found)
 
 
