@@ -1,13 +1,13 @@
 """Secret detection for redaction: what is found, and the presidio recognizers that report it.
 
-Three sources, each reporting only the span of the secret value:
+Four sources, each reporting only the span of the secret value:
 
 - ``ingest.secret_tokens``: provider tokens by their own shape, webhook URLs, private key blocks, JWTs;
 - ``ingest.secret_assignments``: values given to secret-sounding names (assignments, flags, elements,
   comparisons, sentences);
 - ``ingest.secret_credentials``: auth headers, URL and CLI credentials, long random values;
-- ``ingest.secret_plugins``: detect-secrets' provider plugins, run line by line only on lines that
-  carry one of their prefixes (see the module for what it adds).
+- ``ingest.secret_plugins``: detect-secrets' regex plugins for formats the others do not spell out,
+  run only on windows around long token-like runs.
 
 A false positive costs a redacted string, a false negative leaks a credential into the index; the
 hard negatives (SHAs, UUIDs, versions, identifiers, placeholders) are what the value judgements in
