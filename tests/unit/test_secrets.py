@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 import string
 
 import pytest
@@ -157,3 +158,22 @@ def test_prose_about_passwords_is_left_alone() -> None:
         "token refresh, see request 9b2c4d6e-8f01-4a23-b456-7890abcdef12."
     )
     assert find_secrets(text) == []
+
+
+_pieces = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        ["password", "=", ": ", '"', "'", "\n", "://", "@", "Authorization: Bearer ", "-u ", "ghp_"]
+    ),
+    st.text(alphabet=string.ascii_letters + string.digits + "+/=_-.~", min_size=8, max_size=70),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pieces=st.lists(_pieces, max_size=12))
+def test_spans_are_ordered_disjoint_and_inside_any_text(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    spans = find_secrets(text)
+    assert all(0 <= s.start < s.end <= len(text) for s in spans)
+    assert all(a.end <= b.start for a, b in pairwise(spans))
+    assert all(s.entity in SECRET_ENTITIES for s in spans)
