@@ -142,8 +142,8 @@ class PresidioRedactor:
             SpacyRecognizer(supported_entities=["PERSON"]),
         ):
             registry.add_recognizer(recognizer)
-        for recognizer in secret_recognizers():
-            registry.add_recognizer(recognizer)
+        for secret_recognizer in secret_recognizers():
+            registry.add_recognizer(secret_recognizer)
         return AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
 
     def redact(self, texts: Sequence[str]) -> list[Redaction]:

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ingest.secret_assignments import find_named_values
 from ingest.secret_credentials import find_placed_credentials
 from ingest.secret_plugins import find_with_plugins
 from ingest.secret_tokens import Found, find_tokens
+
+if TYPE_CHECKING:
+    from presidio_analyzer import EntityRecognizer
 
 SECRET_ENTITIES: tuple[str, ...] = (
     "API_TOKEN",
@@ -97,7 +100,7 @@ def _without_overlaps(found: Iterable[Found]) -> list[SecretSpan]:
     ]
 
 
-def secret_recognizers() -> list[Any]:
+def secret_recognizers() -> list[EntityRecognizer]:
     """The presidio recognizers that report ``SECRET_ENTITIES`` (imports presidio: call when redacting)."""
     from ingest.secret_recognizer import SecretRecognizer
 
