@@ -14,7 +14,14 @@ from collections.abc import Iterator
 
 from ingest.secret_names import NameKind, kind_of, words_of
 from ingest.secret_tokens import Found
-from ingest.secret_values import is_code_reference, is_placeholder, is_reserved_word, is_uuid, looks_random
+from ingest.secret_values import (
+    is_code_reference,
+    is_placeholder,
+    is_reserved_word,
+    is_uuid,
+    looks_generated,
+    looks_random,
+)
 
 # Matched against the lower-cased text: an IGNORECASE alternation is ten times slower in `re`.
 _KEYWORD = re.compile(
@@ -89,7 +96,7 @@ def _assigned(text: str, start: int, end: int, kind: NameKind) -> Found | None:
     op, name = match.group("op"), text[start:end]
     v_start, v_end, quoted = _unquote(match.start("value"), match.group("value"))
     value = text[v_start:v_end]
-    if op in {" ", "\t"} and not quoted and (not name.startswith("--") or value.isalpha()):
+    if op in {" ", "\t"} and not quoted and not _spaced_value(name, value):
         return None  # `password is required`, `the --password flag`: prose, not an assignment
     if op == "," and not (quoted and match.group("closed")):
         return None  # only `("NAME", "value")`, never a list in a sentence
@@ -97,6 +104,14 @@ def _assigned(text: str, start: int, end: int, kind: NameKind) -> Found | None:
     if accepts(kind, value, quoted=quoted, prose_follows=prose):
         return Found(_entity(name, kind), f"{kind.value} assignment", v_start, v_end, 0.85)
     return None
+
+
+def _spaced_value(name: str, value: str) -> bool:
+    """A value after a space counts for a CLI flag (``--api-token v``) or when it is plainly generated
+    (``.netrc``'s ``password 9fK2mQ8vL3``); "password reset" and "the --password flag" stay prose."""
+    if name.startswith("--"):
+        return not value.isalpha()
+    return value[:1].isalnum() and looks_generated(value, min_length=8, min_entropy=3.0)
 
 
 def _told(text: str, end: int, kind: NameKind) -> Found | None:

@@ -44,6 +44,16 @@ _NAME_BEFORE_REVERSED = re.compile(
     r"(?P<vq>[\"'`]?)@?[ \t]*(?P<op>=:::|=::|=:|=\?|=\+|=\.|>=|=|:|,)[ \t]*(?:\]\d*\[)?[\"'`]?"
     r"(?P<name>[\w.$-]+)(?P<nq>[\"'`]?)"
 )
+# Long random-looking runs that are public by design: certificates and public keys, SSH public keys,
+# and data URIs (an embedded image is base64 too).
+_PUBLIC_BLOCK = re.compile(
+    r"-----BEGIN (?:[A-Z0-9]+ )*(?:PUBLIC KEY|CERTIFICATE|CERTIFICATE REQUEST|SIGNATURE|PUBLIC KEY BLOCK)"
+    r"-----"
+    r"[\s\S]*?(?:-----END [A-Z0-9 ]+-----|$(?![\s\S]))"
+    r"|(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)"
+    r"[ \t]+AAAA[A-Za-z0-9+/]+={0,3}"
+    r"|data:[\w.+-]+/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,[A-Za-z0-9+/]+={0,2}"
+)
 _CODE_NAME = re.compile(r"[_$.\d-]|[a-z][A-Z]|^[A-Z]{2,}$")
 
 
@@ -92,12 +102,21 @@ def _url_passwords(text: str) -> Iterator[Found]:
                 )
 
 
+def _public_ranges(text: str) -> list[tuple[int, int]]:
+    if "-----BEGIN" not in text and "AAAA" not in text and "base64," not in text:
+        return []
+    return [(m.start(), m.end()) for m in _PUBLIC_BLOCK.finditer(text)]
+
+
 def _random_values(text: str) -> Iterator[Found]:
     """Long generated-looking values: assigned to any name that is not a label, or standing alone."""
+    public = _public_ranges(text)
     for match in _LONG_VALUE.finditer(text):
         value, start, end = match.group(), match.start(), match.end()
         if not looks_generated(value) or is_placeholder(value):
             continue  # the cheap test first: every value either rule takes passes it
+        if any(low <= start < high for low, high in public):
+            continue
         if start > 0 and _RUN_CHARS.match(text, start - 1):
             continue  # the tail of a longer run that holds a character the scan stops at
         before = text[max(0, start - 80) : start]

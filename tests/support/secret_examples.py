@@ -138,6 +138,7 @@ SECRETS: list[tuple[str, str]] = [
     (f'settings.secret_key_base = "{(v := fake(64, HEX))}"', v),
     (f"ENCRYPTION_KEY: {(v := fake(44, B64))}", v),
     (f"deploy with --api-token {(v := fake(32))} --region eu-west-1", v),
+    (f"machine api.example.net login ops@example.net password {(v := fake(14))}\n", v),
 ]
 
 # (text, the part that must survive verbatim)
@@ -186,4 +187,12 @@ NEGATIVES: list[tuple[str, str]] = [
     ("the keyword: monkey-patching", "monkey-patching"),
     ('cache_key = "user:1234:profile"', "user:1234:profile"),
     ("bucket_key: reports-2024-q3", "reports-2024-q3"),
+    (f"authorized_keys: ssh-ed25519 {(k := 'AAAAC3NzaC1lZDI1NTE5AAAAI' + fake(43, B64))} ops@bastion", k),
+    (
+        f"-----BEGIN CERTIFICATE-----\n{(k := fake(64, B64))}\n{fake(64, B64)}\n-----END CERTIFICATE-----",
+        k,
+    ),
+    (f'<img src="data:image/png;base64,{(k := "iVBORw0KGgo" + fake(120, ALNUM))}">', k),
+    ("the token bucket refills every second", "token bucket"),
+    ("password reset links expire after 24 hours", "password reset"),
 ]
