@@ -35,7 +35,8 @@ def _nam_dict() -> set[str]:
 
 
 @cache
-def _everyday_words() -> frozenset[str]:
+def everyday_words() -> frozenset[str]:
+    """Words that are never a name on their own: spaCy's English stop words and our everyday list."""
     from spacy.lang.en.stop_words import STOP_WORDS  # "here", "many", "due": never a name on their own
 
     return EVERYDAY_GIVEN_NAMES | frozenset(STOP_WORDS)
@@ -43,13 +44,13 @@ def _everyday_words() -> frozenset[str]:
 
 @cache
 def given_names() -> frozenset[str]:
-    return frozenset((_census_given() | _nam_dict()) - _everyday_words())
+    return frozenset((_census_given() | _nam_dict()) - everyday_words())
 
 
 @cache
 def frequent_given_names() -> frozenset[str]:
     """The census's given names only: common enough in English text to trust even when short."""
-    return frozenset(_census_given() - _everyday_words())
+    return frozenset(_census_given() - everyday_words())
 
 
 def _census_given() -> set[str]:

@@ -16,7 +16,7 @@ and the model's own entities, no second model:
 - **lists**: names listed with a found one ("Konya, Becker and Vasquez").
 
 No rule takes a word followed by a technical noun ("Aurora kinase", "Cox regression"), a symbol glued
-to digits ("Cas9", "Ki-67"), or a word spaCy calls a place or date ("Victoria Station", "May").
+to digits ("Cas9", "Ki-67"), or a given name that is an everyday word ("May", "Grace").
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from ingest.names import frequent_given_names, given_names, surnames
+from ingest.names import everyday_words, frequent_given_names, given_names, surnames
 from ingest.person_words import FIELD_LABELS, NOT_NAMES, TECHNICAL_NOUNS
 
 MODEL_SCORE = 0.85  # what presidio's own spaCy recognizer gives
@@ -60,14 +60,19 @@ _FIELD_CUE = re.compile(
     r"(?i)(?<![\w])(?:user|customer|client|name|author|patient|employee|contact|from|signed|attendee|"
     r"assignee|reporter|owner|guardian|manager)[ \t]*:[ \t]*"
 )
+# What only a person does or has, right after a name: "Tomomi Nishiyama lives at", "Asya's kid".
+_PERSON_AFTER = re.compile(
+    rf"(?P<name>{_WORD}(?:[ ](?:[A-Z]\.?|{_WORD})){{0,2}})(?:[ ](?:lives|lived|said|says|wrote|writes|told|"
+    r"tells|asked|asks|replied|married|smiled|laughed|was born|is married)\b|"
+    rf"[{_QUOTES}]s[ ](?:kid|kids|wife|husband|son|daughter|mother|father|mom|dad|brother|sister|friend|"
+    r"partner|boyfriend|girlfriend|children|family)\b)"
+)
 _WITH_INITIAL = re.compile(rf"(?<![\w{_QUOTES}-]){_WORD}[ ][A-Z]\.?[ ]{_WORD}(?![\w{_QUOTES}-])")
 _LIST_AFTER = re.compile(rf"(?:,[ ]and[ ]|,[ ]|[ ]and[ ]|[ ]&[ ])(?P<name>{_WORD})")
 _LIST_BEFORE = re.compile(rf"(?<![\w{_QUOTES}-])(?P<name>{_WORD}(?:[ ]{_WORD})?)(?:,[ ]|[ ]and[ ]|[ ]&[ ])$")
 _SPEAKER = re.compile(rf"(?m)^[ \t>*-]*(?P<label>{_WORD}(?:[ ]{_WORD}){{0,2}})[ \t]*:[ \t]")
 _GLUED = re.compile(rf"[\d+/-]|[{_QUOTES}]?[^\W\d_]")
 _POSSESSIVE = re.compile(rf"[{_QUOTES}]s$")
-# spaCy entities that say a capitalised word is a place or a date, not a person.
-_NOT_PEOPLE = frozenset(["GPE", "LOC", "DATE", "TIME"])
 
 
 def _is_initial(word: str) -> bool:
@@ -101,15 +106,11 @@ class _Text:
         long_words = [w for w in words if len(w) > 3]
         self.headline = (
             "\n" not in text.strip()
-            and len(long_words) >= 4
+            and len(long_words) >= 5
             and sum(w[0].isupper() for w in long_words) > 0.6 * len(long_words)
         )
         entities = getattr(getattr(nlp_artifacts, "tokens", None), "ents", None) or ()  # the spaCy Doc
         self.people = [e for e in entities if e.label_ == "PERSON"]
-        self.not_people = [(e.start_char, e.end_char) for e in entities if e.label_ in _NOT_PEOPLE]
-
-    def named_otherwise(self, start: int, end: int) -> bool:
-        return any(s < end and start < e for s, e in self.not_people)
 
     def technical_after(self, end: int) -> bool:
         match = _WORDS.search(self.text, end, min(len(self.text), end + 40))
@@ -164,7 +165,7 @@ def _given_name_spans(text: _Text) -> Iterator[Found]:
         if _GLUED.match(text.text, end) or (start > 0 and text.text[start - 1] in "-/"):
             continue  # "Ki-67", "Cas9", "Na+": a symbol, not a name
         run = text.name_run(start)
-        if run is None or text.named_otherwise(*run):
+        if run is None:
             continue
         if run[1] == end and len(token) <= 3 and token.lower() not in frequent:
             continue  # a short rare "name" alone is mostly a gene symbol ("Erk", "Ang")
@@ -193,6 +194,25 @@ def _cue_spans(text: _Text) -> Iterator[Found]:
             yield (*run, CUE_SCORE)
 
 
+def _before_person_words(text: _Text) -> Iterator[Found]:
+    for match in _PERSON_AFTER.finditer(text.text):
+        words = match.group("name").split(" ")
+        # the name is the capitalised words just before the verb: "The true gender of Ella said" -> Ella
+        kept = len(words)
+        while kept and (_capitalised(words[kept - 1]) or _is_initial(words[kept - 1])):
+            kept -= 1
+        name = " ".join(words[kept:])
+        if name and _capitalised(name.split(" ")[0]) and not _is_sentence_word(name, text):
+            start = match.end("name") - len(name)
+            yield start, match.end("name"), CUE_SCORE
+
+
+def _is_sentence_word(name: str, text: _Text) -> bool:
+    """A capitalised everyday word ("He said", "They lived") is not a name."""
+    first = name.split(" ")[0].lower()
+    return first in everyday_words() or (" " not in name and first in text.lower_words)
+
+
 def _speaker_spans(text: _Text) -> Iterator[Found]:
     labels = [m for m in _SPEAKER.finditer(text.text) if m.group("label").lower() not in FIELD_LABELS]
     turns = Counter(m.group("label") for m in labels)
@@ -210,14 +230,14 @@ def _listed_with(text: _Text, found: list[Found]) -> Iterator[Found]:
         cursor = end
         while (after := _LIST_AFTER.match(text.text, cursor)) is not None:
             run = text.name_run(after.start("name"))
-            if run is None or text.named_otherwise(*run):
+            if run is None:
                 break
             yield (*run, score)
             cursor = run[1]
         before = _LIST_BEFORE.search(text.text, max(0, start - 60), start)
         if before is not None:
             run = text.name_run(before.start("name"))
-            if run is not None and run[1] == before.end("name") and not text.named_otherwise(*run):
+            if run is not None and run[1] == before.end("name"):
                 yield (*run, score)
 
 
@@ -242,6 +262,7 @@ def person_spans(text: str, nlp_artifacts: Any = None) -> list[Found]:
         *_given_name_spans(view),
         *_initial_spans(view),
         *_cue_spans(view),
+        *_before_person_words(view),
         *_speaker_spans(view),
     ]
     return _joined(found + list(_listed_with(view, found)))

@@ -130,12 +130,11 @@ class PresidioRedactor:
         """The recognizers for ``PII_ENTITIES``; the secrets' come from ``ingest.secrets``."""
         from presidio_analyzer.predefined_recognizers import (
             EmailRecognizer,
-            IbanRecognizer,
             IpRecognizer,
             UsSsnRecognizer,
         )
 
-        from ingest.cards import LuhnCardRecognizer
+        from ingest.payments import CaseBlindIbanRecognizer, LuhnCardRecognizer
         from ingest.person import PersonRecognizer
         from ingest.phones import LocalPhoneRecognizer, WindowedPhoneRecognizer
 
@@ -145,7 +144,7 @@ class PresidioRedactor:
             LocalPhoneRecognizer(),  # numbers written without an area code, near a word like "call"
             LuhnCardRecognizer(),  # any 12-19 digit number that passes Luhn, in the usual groupings
             UsSsnRecognizer(),
-            IbanRecognizer(),
+            CaseBlindIbanRecognizer(),  # presidio's, in lower case too
             IpRecognizer(),
             PersonRecognizer(),  # spaCy's PERSON, checked, plus speakers and known first names
         ]

@@ -1,9 +1,13 @@
-"""Payment card numbers: any 12-19 digit number that passes the Luhn check, however it is grouped.
+"""Payment card numbers and IBANs as people write them.
+
+Cards: any 12-19 digit number that passes the Luhn check, however it is grouped.
 
 presidio's card recognizer knows the issuers' prefixes and lengths of some years ago; a number that
 passes Luhn but starts differently, or has 19 digits, went through. The check digit is what makes a
 card number a card number, so this recognizer asks only for that and for a usual way of writing it:
 digits alone, or in groups split by one kind of separator (space or dash), never glued to a letter.
+
+IBANs: presidio's recognizer (checksum and per-country format), also when typed in lower case.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.predefined_recognizers import IbanRecognizer
 
 # Digit groups joined by single spaces or dashes; the same separator throughout is checked below.
 _CANDIDATE = re.compile(r"(?<![\w.,+/-])\d{2,19}(?:[ -]\d{2,19}){0,6}(?![\w/]|[.,-]\d)")
@@ -50,3 +55,17 @@ class LuhnCardRecognizer(EntityRecognizer):  # type: ignore[misc]  # presidio sh
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         return [RecognizerResult("CREDIT_CARD", start, end, SCORE) for start, end in card_spans(text)]
+
+
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+class CaseBlindIbanRecognizer(IbanRecognizer):  # type: ignore[misc]
+    """presidio's IBAN check over the text with ASCII letters upper-cased: same length, same offsets."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: Any = None, regex_flags: int | None = None
+    ) -> list[RecognizerResult]:
+        upper = text.translate(_ASCII_UPPER)
+        found: list[RecognizerResult] = super().analyze(upper, entities, nlp_artifacts, regex_flags)
+        return found
