@@ -67,7 +67,8 @@ class CaseBlindIbanRecognizer(IbanRecognizer):  # type: ignore[misc]
         self, text: str, entities: list[str], nlp_artifacts: Any = None, regex_flags: int | None = None
     ) -> list[RecognizerResult]:
         upper = text.translate(_ASCII_UPPER)
-        found: list[RecognizerResult] = super().analyze(
-            upper, entities, nlp_artifacts, regex_flags or self.global_regex_flags
-        )
+        if regex_flags is None:
+            found: list[RecognizerResult] = super().analyze(upper, entities, nlp_artifacts)
+        else:
+            found = super().analyze(upper, entities, nlp_artifacts, regex_flags)
         return found
