@@ -61,12 +61,13 @@ _FIELD_CUE = re.compile(
     r"assignee|reporter|owner|guardian|manager)[ \t]*:[ \t]*"
 )
 # What only a person does or has, right after a name: "Tomomi Nishiyama lives at", "Asya's kid".
-_PERSON_AFTER = re.compile(
-    rf"(?P<name>{_WORD}(?:[ ](?:[A-Z]\.?|{_WORD})){{0,2}})(?:[ ](?:lives|lived|said|says|wrote|writes|told|"
-    r"tells|asked|asks|replied|married|smiled|laughed|was born|is married)\b|"
-    rf"[{_QUOTES}]s[ ](?:kid|kids|wife|husband|son|daughter|mother|father|mom|dad|brother|sister|friend|"
-    r"partner|boyfriend|girlfriend|children|family)\b)"
+_PERSON_WORDS = re.compile(
+    r"[ ](?:lives|lived|said|says|wrote|writes|told|tells|asked|asks|replied|married|smiled|laughed|"
+    rf"was born|is married)\b|[{_QUOTES}]s[ ](?:kid|kids|wife|husband|son|daughter|mother|father|mom|dad|"
+    r"brother|sister|friend|partner|boyfriend|girlfriend|children|family)\b"
 )
+# The one to three capitalised words or initials that end where a person word begins.
+_NAME_BEFORE = re.compile(rf"(?<![\w{_QUOTES}-])(?:{_WORD}|[A-Z]\.?)(?:[ ](?:{_WORD}|[A-Z]\.?)){{0,2}}$")
 _WITH_INITIAL = re.compile(rf"(?<![\w{_QUOTES}-]){_WORD}[ ][A-Z]\.?[ ]{_WORD}(?![\w{_QUOTES}-])")
 _LIST_AFTER = re.compile(rf"(?:,[ ]and[ ]|,[ ]|[ ]and[ ]|[ ]&[ ])(?P<name>{_WORD})")
 _LIST_BEFORE = re.compile(rf"(?<![\w{_QUOTES}-])(?P<name>{_WORD}(?:[ ]{_WORD})?)(?:,[ ]|[ ]and[ ]|[ ]&[ ])$")
@@ -195,16 +196,18 @@ def _cue_spans(text: _Text) -> Iterator[Found]:
 
 
 def _before_person_words(text: _Text) -> Iterator[Found]:
-    for match in _PERSON_AFTER.finditer(text.text):
-        words = match.group("name").split(" ")
-        # the name is the capitalised words just before the verb: "The true gender of Ella said" -> Ella
+    for match in _PERSON_WORDS.finditer(text.text):
+        before = _NAME_BEFORE.search(text.text, max(0, match.start() - 80), match.start())
+        if before is None:
+            continue
+        words = before.group().split(" ")
+        # the name is the capitalised words just before: "The true gender of Ella said" -> "Ella"
         kept = len(words)
         while kept and (_capitalised(words[kept - 1]) or _is_initial(words[kept - 1])):
             kept -= 1
         name = " ".join(words[kept:])
         if name and _capitalised(name.split(" ")[0]) and not _is_sentence_word(name, text):
-            start = match.end("name") - len(name)
-            yield start, match.end("name"), CUE_SCORE
+            yield match.start() - len(name), match.start(), CUE_SCORE
 
 
 def _is_sentence_word(name: str, text: _Text) -> bool:

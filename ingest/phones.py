@@ -76,6 +76,23 @@ class WindowedPhoneRecognizer(PhoneRecognizer):  # type: ignore[misc]  # presidi
         return kept
 
 
+# A capitalised code right before the digits makes them an identifier: "PD 0332991" (a compound),
+# "ISRCTN 12345678" (a trial), "GSE 123456" (a data set). Phone words ("Tel", "FAX") are not codes.
+_CODE_BEFORE = re.compile(r"(?<![\w])(?!(?:TEL|PH|FAX|MOB|CELL|TLF|NR|NO)\b)[A-Z]{1,7}[ -]?$")
+
+
+def after_a_code(text: str, start: int) -> bool:
+    return _CODE_BEFORE.search(text, max(0, start - 8), start) is not None
+
+
+class CodeAwarePhoneRecognizer(WindowedPhoneRecognizer):
+    """The windowed recognizer's numbers, less those that follow a code ("PD 0332991")."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        found = super().analyze(text, entities, nlp_artifacts)
+        return [r for r in found if not after_a_code(text, r.start)]
+
+
 # Numbers as people write them without (or beside) a country's full format: "467 3395", "9472 7916",
 # "60-56-85-91", "(37) 788-063", "+1-984-182-0190". python-phonenumbers rejects many of these (too
 # short for the region, or an exchange that cannot exist), yet each one dials somebody.
@@ -110,7 +127,7 @@ def local_phone_spans(text: str) -> list[tuple[int, int, float]]:
         for match in pattern.finditer(text):
             number = match.group("number")
             digits = _digits(number)
-            if not 7 <= digits <= 15 or _looks_like_other_number(number):
+            if not 7 <= digits <= 15 or _looks_like_other_number(number) or after_a_code(text, match.start()):
                 continue
             cued = _CUE.search(text[max(0, match.start() - CUE_CHARS) : match.start()]) is not None
             if cued or not needs_cue:
