@@ -18,8 +18,9 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.predefined_recognizers import IbanRecognizer
 
-# Digit groups joined by single spaces or dashes; the same separator throughout is checked below.
-_CANDIDATE = re.compile(r"(?<![\w.,+/-])\d{2,19}(?:[ -]\d{2,19}){0,6}(?![\w/]|[.,-]\d)")
+# Digit groups joined by single spaces or dashes (the last may be one digit, "4222 2222 2222 2"); the
+# same separator throughout is checked below.
+_CANDIDATE = re.compile(r"(?<![\w.,+/-])\d{2,19}(?:[ -]\d{2,19}){0,5}(?:[ -]\d)?(?![\w/]|[.,-]\d)")
 _SEPARATORS = re.compile(r"[ -]")
 SCORE = 0.8
 

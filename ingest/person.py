@@ -125,16 +125,17 @@ class _Text:
         match = _RUN.match(self.text, start)
         if match is None:
             return None
-        end = start
+        end, words = start, 0
         for word in re.finditer(r"\S+", match.group()):
             token = word.group()
             lower = lower_ok and token.islower() and _lower_name_word(token)
             if not (_capitalised(token) or _is_initial(token) or lower):
                 break
             end = start + word.end() - (token.endswith(".") and not _is_initial(token))
+            words += not _is_initial(token)
             lower_ok = lower  # a lower-case name goes on in lower case only
-        if end == start or self.technical_after(end):
-            return None
+        if words == 0 or self.technical_after(end):
+            return None  # initials alone ("I", "A.") are not a name
         return start, end
 
 

@@ -109,6 +109,7 @@ _CUE = re.compile(
     r"[^\n\d]{0,24}$"
 )
 _YEARS = re.compile(r"(?:1[89]|20)\d\d[ .-](?:1[89]|20)\d\d")
+_SSN_SHAPE = re.compile(r"\d{3}([ -])\d{2}\1\d{4}")  # left to the SSN recognizer, which knows the ranges
 _DATE = re.compile(r"(?:1[89]|20)\d\d[.-]\d\d[.-]\d\d|\d\d[.-]\d\d[.-](?:1[89]|20)\d\d")
 CUE_CHARS = 40
 LOCAL_SCORE = 0.5  # below presidio's own phone score: a number both find is reported once, as presidio's
@@ -116,8 +117,8 @@ CUED_SCORE = 0.7
 
 
 def _looks_like_other_number(number: str) -> bool:
-    """Year ranges ("1995-2005") and dates are digit groups too, and common in prose."""
-    return _YEARS.fullmatch(number) is not None or _DATE.fullmatch(number) is not None
+    """Year ranges ("1995-2005"), dates and SSNs are digit groups too."""
+    return any(shape.fullmatch(number) is not None for shape in (_YEARS, _DATE, _SSN_SHAPE))
 
 
 def local_phone_spans(text: str) -> list[tuple[int, int, float]]:

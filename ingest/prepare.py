@@ -40,11 +40,12 @@ def prepare(source: Source, redactor: Redactor) -> Prepared:
     return _assemble(source, segments, media_type, _Redactions.of(texts, redactor))
 
 
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*|\S*/\S*")
+# One token with a scheme, a path separator or a fragment: "https://...", "docs/hr/a.pdf", "x.jsonl#3".
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*|\S*[/\\#]\S*")
 
 
 def is_identifier(value: str) -> bool:
-    """A URI (``scheme:...``) or a path: one token with a scheme or a slash, redacted as an identifier."""
+    """A URI or a path, redacted as an identifier (credentials inside it, never the whole)."""
     return _IDENTIFIER.fullmatch(value) is not None
 
 
