@@ -58,13 +58,14 @@ _WEAK_CUE = re.compile(
 # A form field or chat role whose value is a person: "User: Ada Lovelace", "From: Ella Roe".
 _FIELD_CUE = re.compile(
     r"(?i)(?<![\w])(?:user|customer|client|name|author|patient|employee|contact|from|signed|attendee|"
-    r"assignee|reporter|owner|guardian|manager)[ \t]*:[ \t]*"
+    r"assignee|reporter|owner|guardian|manager|to|cc|bcc|signed-off-by|co-authored-by|reviewed-by|"
+    r"acked-by|reported-by)[ \t]*:[ \t]*"
 )
 # What only a person does or has, right after a name: "Tomomi Nishiyama lives at", "Asya's kid".
 _PERSON_WORDS = re.compile(
     r"[ ](?:lives|lived|said|says|wrote|writes|told|tells|asked|asks|replied|married|smiled|laughed|"
     rf"was born|is married)\b|[{_QUOTES}]s[ ](?:kid|kids|wife|husband|son|daughter|mother|father|mom|dad|"
-    r"brother|sister|friend|partner|boyfriend|girlfriend|children|family)\b"
+    r"brother|sister|friend|partner|boyfriend|girlfriend|children|family)\b|[ ]\((?:she|he|they)/"
 )
 # The one to three capitalised words or initials that end where a person word begins.
 _NAME_BEFORE = re.compile(rf"(?<![\w{_QUOTES}-])(?:{_WORD}|[A-Z]\.?)(?:[ ](?:{_WORD}|[A-Z]\.?)){{0,2}}$")
@@ -185,11 +186,15 @@ def _initial_spans(text: _Text) -> Iterator[Found]:
 
 
 def _cue_spans(text: _Text) -> Iterator[Found]:
-    for cue, lower_ok, score in ((_STRONG_CUE, True, CUE_SCORE), (_WEAK_CUE, False, CUE_SCORE)):
-        for match in cue.finditer(text.text):
-            run = text.name_run(match.end(), lower_ok=lower_ok)
-            if run is not None:
-                yield (*run, score)
+    for match in _STRONG_CUE.finditer(text.text):
+        run = text.name_run(match.end(), lower_ok=True)
+        if run is not None:
+            yield (*run, CUE_SCORE)
+    for match in _WEAK_CUE.finditer(text.text):
+        # "hey tom": after a greeting a known given name counts in lower case too
+        run = text.name_run(match.end(), lower_ok=_known_lower(text.text, match.end()))
+        if run is not None:
+            yield (*run, CUE_SCORE)
     for match in _FIELD_CUE.finditer(text.text):
         run = text.name_run(match.end())
         if run is not None:
@@ -209,6 +214,22 @@ def _before_person_words(text: _Text) -> Iterator[Found]:
         name = " ".join(words[kept:])
         if name and _capitalised(name.split(" ")[0]) and not _is_sentence_word(name, text):
             yield match.start() - len(name), match.start(), CUE_SCORE
+        elif not name and (lower := _lower_name_before(words)):
+            yield match.start() - len(lower), match.start(), CUE_SCORE
+
+
+def _lower_name_before(words: list[str]) -> str:
+    """ "eva kleist lives at": a lower-case name, when it opens with a known given name."""
+    for first in range(max(0, len(words) - 3), len(words)):
+        candidate = words[first:]
+        if candidate[0].lower() in given_names() and all(_lower_name_word(w) for w in candidate):
+            return " ".join(candidate)
+    return ""
+
+
+def _known_lower(text: str, start: int) -> bool:
+    word = _WORDS.match(text, start)
+    return word is not None and word.group().islower() and word.group() in given_names()
 
 
 def _is_sentence_word(name: str, text: _Text) -> bool:

@@ -26,6 +26,10 @@ def _names(text: str) -> list[str]:
         ("our founders: Margarethe, Okafor and Lindqvist.", ["Margarethe", "Okafor", "Lindqvist"]),
         ("Tomoko Hayashi lives at 4 Elm Road", ["Tomoko Hayashi"]),
         ("It was a done thing between him and Katarina's kid.", ["Katarina"]),
+        ("hey tom, are we still on?", ["tom"]),
+        ("eva kleist lives at 12 harbour road", ["eva kleist"]),
+        ("Signed-off-by: Ana Lima <a@example.com>", ["Ana Lima"]),
+        ("Oluwaseun Adeyemi (she/her) leads the team", ["Oluwaseun Adeyemi"]),
     ],
 )
 def test_names_the_small_model_misses_are_found(text: str, names: list[str]) -> None:
@@ -42,6 +46,7 @@ def test_names_the_small_model_misses_are_found(text: str, names: list[str]) -> 
         "BACKGROUND: we measured. Results: it worked.",
         "Subject: quarterly report\nStatus: done",
         "He said the cells lived longer.",
+        "thanks all, the patients lived longer",
     ],
 )
 def test_gene_symbols_headers_and_everyday_words_are_not_people(text: str) -> None:
