@@ -13,8 +13,7 @@ and the model's own entities, no second model:
   after the strongest ("name is") even a lower-cased name;
 - **speakers**: a name opening a line before a colon ("Ella: see you"), when it is a known name or
   the text is a dialogue (the same label opens several lines);
-- **lists**: names listed with a found one ("Konya, Becker and Vasquez"), and two capitalised words
-  listed together when one is a known name ("Usamov and Bowers") outside a longer capitalised phrase.
+- **lists**: names listed with a found one ("Konya, Becker and Vasquez").
 
 No rule takes a word followed by a technical noun ("Aurora kinase", "Cox regression"), a symbol glued
 to digits ("Cas9", "Ki-67"), or a given name that is an everyday word ("May", "Grace").
@@ -72,11 +71,6 @@ _PERSON_WORDS = re.compile(
 _NAME_BEFORE = re.compile(rf"(?<![\w{_QUOTES}-])(?:{_WORD}|[A-Z]\.?)(?:[ ](?:{_WORD}|[A-Z]\.?)){{0,2}}$")
 _WITH_INITIAL = re.compile(rf"(?<![\w{_QUOTES}-]){_WORD}[ ][A-Z]\.?[ ]{_WORD}(?![\w{_QUOTES}-])")
 _LIST_AFTER = re.compile(rf"(?:,[ ]and[ ]|,[ ]|[ ]and[ ]|[ ]&[ ])(?P<name>{_WORD})")
-_PAIR = re.compile(
-    rf"(?<![\w{_QUOTES}-])(?P<a>{_WORD})(?:,[ ]|[ ]and[ ]|[ ]&[ ])(?P<b>{_WORD})(?![\w{_QUOTES}-])"
-)
-_WORD_BEFORE = re.compile(rf"(?P<word>{_WORD})(?:,?[ ]and[ ]|,[ ]|[ ])$")
-_WORD_AFTER = re.compile(rf"(?:,?[ ]and[ ]|,[ ]|[ ])(?P<word>{_WORD})")
 _LIST_BEFORE = re.compile(rf"(?<![\w{_QUOTES}-])(?P<name>{_WORD}(?:[ ]{_WORD})?)(?:,[ ]|[ ]and[ ]|[ ]&[ ])$")
 _SPEAKER = re.compile(rf"(?m)^[ \t>*-]*(?P<label>{_WORD}(?:[ ]{_WORD}){{0,2}})[ \t]*:[ \t]")
 _GLUED = re.compile(rf"[\d+/-]|[{_QUOTES}]?[^\W\d_]")
@@ -119,13 +113,6 @@ class _Text:
         )
         entities = getattr(getattr(nlp_artifacts, "tokens", None), "ents", None) or ()  # the spaCy Doc
         self.people = [e for e in entities if e.label_ == "PERSON"]
-
-    def in_capitalised_phrase(self, start: int, end: int) -> bool:
-        """Whether the words just before and after ``start:end`` are capitalised too (a title, a name
-        of an institution), looking past one comma or "and"."""
-        before = _WORD_BEFORE.search(self.text, max(0, start - 40), start)
-        after = _WORD_AFTER.match(self.text, end)
-        return any(m is not None and m.group("word")[0].isupper() for m in (before, after))
 
     def technical_after(self, end: int) -> bool:
         match = _WORDS.search(self.text, end, min(len(self.text), end + 40))
@@ -262,22 +249,6 @@ def _speaker_spans(text: _Text) -> Iterator[Found]:
             yield match.start("label"), match.end("label"), SPEAKER_SCORE
 
 
-KNOWN_IN_PAIR = 1
-
-
-def _pair_spans(text: _Text) -> Iterator[Found]:
-    """Two known surnames or given names listed together are people: "Becker and Vasquez"."""
-    for match in _PAIR.finditer(text.text):
-        words = [match.group("a"), match.group("b")]
-        if not all(_capitalised(w) and not _is_sentence_word(w, text) for w in words):
-            continue
-        if text.in_capitalised_phrase(match.start(), match.end()):
-            continue  # "National Heart, Lung and Blood Institute", "Design, Setting and Participants"
-        if sum(_known(w) for w in words) >= KNOWN_IN_PAIR and not text.technical_after(match.end()):
-            yield match.start("a"), match.end("a"), GIVEN_NAME_SCORE
-            yield match.start("b"), match.end("b"), GIVEN_NAME_SCORE
-
-
 def _listed_with(text: _Text, found: list[Found]) -> Iterator[Found]:
     """Names listed beside a found one: "founders: Konya, Becker and Vasquez"."""
     for start, end, score in found:
@@ -317,7 +288,6 @@ def person_spans(text: str, nlp_artifacts: Any = None) -> list[Found]:
         *_initial_spans(view),
         *_cue_spans(view),
         *_before_person_words(view),
-        *_pair_spans(view),
         *_speaker_spans(view),
     ]
     return _joined(found + list(_listed_with(view, found)))

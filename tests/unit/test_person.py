@@ -27,7 +27,6 @@ def _names(text: str) -> list[str]:
         ("Tomoko Hayashi lives at 4 Elm Road", ["Tomoko Hayashi"]),
         ("It was a done thing between him and Katarina's kid.", ["Katarina"]),
         ("hey tom, are we still on?", ["tom"]),
-        ("the song that Okonjo and Becker wrote", ["Okonjo", "Becker"]),
         ("eva kleist lives at 12 harbour road", ["eva kleist"]),
         ("Signed-off-by: Ana Lima <a@example.com>", ["Ana Lima"]),
         ("Oluwaseun Adeyemi (she/her) leads the team", ["Oluwaseun Adeyemi"]),
@@ -48,7 +47,6 @@ def test_names_the_small_model_misses_are_found(text: str, names: list[str]) -> 
         "Subject: quarterly report\nStatus: done",
         "He said the cells lived longer.",
         "thanks all, the patients lived longer",
-        "funded by the National Heart, Lung and Blood Institute",
     ],
 )
 def test_gene_symbols_headers_and_everyday_words_are_not_people(text: str) -> None:
