@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -29,27 +30,71 @@ T = TypeVar("T")
 class Prepared:
     document: PreparedDocument
     title: str  # redacted too: titles come from filenames and subjects, which can name people
-    source_uri: str  # redacted: URLs carry credentials and user names
+    source_uri: str  # redacted as an identifier: credentials and e-mail addresses inside, never whole
     metadata: Metadata  # its string values redacted: an "author" or "assignee" is a person's name
 
 
 def prepare(source: Source, redactor: Redactor) -> Prepared:
     segments, media_type = partition(source)
-    return _assemble(source, segments, media_type, redactor.redact(_texts(source, segments)))
+    texts = _Texts.of(source, segments)
+    return _assemble(source, segments, media_type, _Redactions.of(texts, redactor))
 
 
-def _texts(source: Source, segments: list[Segment]) -> list[str]:
-    """Everything of a source that is stored, in the order ``_assemble`` reads the redactions back."""
-    return [source.title, source.source_uri, *strings_of(source.metadata), *(s.text for s in segments)]
+# One token with a scheme, a path separator or a fragment: "https://...", "docs/hr/a.pdf", "x.jsonl#3".
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*|\S*[/\\#]\S*")
 
 
-def _assemble(
-    source: Source, segments: list[Segment], media_type: str, redactions: list[Redaction]
-) -> Prepared:
-    """The document from its parsed segments and the redactions of ``_texts``."""
-    title, uri = redactions[0], redactions[1]
+def is_identifier(value: str) -> bool:
+    """A URI or a path, redacted as an identifier (credentials inside it, never the whole)."""
+    return _IDENTIFIER.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """What of a source gets stored, split by how it is redacted: prose, or identifiers (URIs, paths)."""
+
+    prose: frozenset[str]
+    identifiers: frozenset[str]
+
+    @classmethod
+    def of(cls, source: Source, segments: list[Segment]) -> _Texts:
+        values = strings_of(source.metadata)
+        return cls(
+            prose=frozenset(
+                [source.title, *(v for v in values if not is_identifier(v)), *(s.text for s in segments)]
+            ),
+            identifiers=frozenset([source.source_uri, *(v for v in values if is_identifier(v))]),
+        )
+
+    def __or__(self, other: _Texts) -> _Texts:
+        return _Texts(self.prose | other.prose, self.identifiers | other.identifiers)
+
+
+@dataclass(frozen=True)
+class _Redactions:
+    """Each text's redaction, looked up by the text itself: nothing depends on the order texts were sent."""
+
+    prose: Mapping[str, Redaction]
+    identifiers: Mapping[str, Redaction]
+
+    @classmethod
+    def of(cls, texts: _Texts, redactor: Redactor) -> _Redactions:
+        prose, identifiers = sorted(texts.prose), sorted(texts.identifiers)
+        return cls(
+            dict(zip(prose, redactor.redact(prose), strict=True)),
+            dict(zip(identifiers, redactor.redact_identifiers(identifiers), strict=True)),
+        )
+
+    def of_value(self, value: str) -> Redaction:
+        return self.identifiers[value] if is_identifier(value) else self.prose[value]
+
+
+def _assemble(source: Source, segments: list[Segment], media_type: str, redactions: _Redactions) -> Prepared:
+    """The document from its parsed segments, each stored text replaced by its redaction."""
+    title, uri = redactions.prose[source.title], redactions.identifiers[source.source_uri]
     raw_values = strings_of(source.metadata)
-    values, bodies = redactions[2 : 2 + len(raw_values)], redactions[2 + len(raw_values) :]
+    values = [redactions.of_value(v) for v in raw_values]
+    bodies = [redactions.prose[s.text] for s in segments]
     # Count what was found in one piece of text once: a record's title is also its first segment, and
     # its metadata url is also its source_uri.
     counted = [
@@ -132,21 +177,21 @@ def prepare_batch(sources: Sequence[Source], redactor: Redactor) -> list[Outcome
     """Prepare several sources with one redaction call: spaCy's NER then runs over many documents
     at once, which took 20 % less time than one call per document (SciFact, 32 at a time)."""
     parsed = [_outcome(lambda source=source: partition(source)) for source in sources]  # type: ignore[misc]
-    texts = [
-        [] if isinstance(r, TesseraError) else _texts(s, r[0]) for s, r in zip(sources, parsed, strict=True)
-    ]
+    everything = _Texts(frozenset(), frozenset())
+    for source, result in zip(sources, parsed, strict=True):
+        if not isinstance(result, TesseraError):
+            everything |= _Texts.of(source, result[0])
     try:
-        redactions = iter(redactor.redact([text for own in texts for text in own]))
+        redactions = _Redactions.of(everything, redactor)
     except Exception:  # one text broke the redactor: redact one document at a time to find it
         return [_guarded(source, redactor) for source in sources]
     outcomes: list[Outcome] = []
-    for source, result, own in zip(sources, parsed, texts, strict=True):
+    for source, result in zip(sources, parsed, strict=True):
         if isinstance(result, TesseraError):
             outcomes.append(result)
             continue
         segments, media_type = result
-        mine = [next(redactions) for _ in own]
-        outcomes.append(_outcome(lambda: _assemble(source, segments, media_type, mine)))  # noqa: B023
+        outcomes.append(_outcome(lambda: _assemble(source, segments, media_type, redactions)))  # noqa: B023
     return outcomes
 
 

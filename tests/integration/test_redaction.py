@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ingest.payments import luhn_valid
 from ingest.redact import PresidioRedactor
 
 
@@ -119,3 +120,86 @@ def test_email_addresses_never_leak(redactor: PresidioRedactor, local: str, befo
     address = f"{local}.ops@northwind-robotics.com"
     [result] = redactor.redact([f"{before} {address} {after}"])
     assert address not in result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "entity"),
+    [
+        ("Call 450 0840 today", "450 0840", "PHONE_NUMBER"),
+        ("or on 60-56-85-91 after six", "60-56-85-91", "PHONE_NUMBER"),
+        ("card 4111 1111 1111 1111 110 on file", "4111 1111 1111 1111 110", "CREDIT_CARD"),
+        ("iban gb82west12345698765432 please", "gb82west12345698765432", "IBAN_CODE"),
+        ("Ella: see you at the gate\nTom: ok", "Ella", "PERSON"),
+        ("What's your name? Ottilie Brandtner", "Ottilie Brandtner", "PERSON"),
+    ],
+)
+def test_formats_real_leaks_take_are_removed(
+    redactor: PresidioRedactor, text: str, value: str, entity: str
+) -> None:
+    [result] = redactor.redact([text])
+    assert value not in result.text
+    assert result.counts.get(entity, 0) >= 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Akt, TRPML1 and KIF3A were measured.",
+        "Cells were treated with PD 0332991 (1 uM) between 1995-2005.",
+        "Aurora kinase B and Cas9 were expressed in Hippo pathway mutants.",
+    ],
+)
+def test_gene_names_and_compound_codes_stay(redactor: PresidioRedactor, text: str) -> None:
+    assert redactor.redact([text])[0].text == text
+
+
+def test_the_fast_path_finds_exactly_what_presidios_engine_finds(redactor: PresidioRedactor) -> None:
+    texts = [
+        "Her phone number is 212-555-0198, card 4111 1111 1111 1111, ssn 536-90-4399.",
+        "Maria Gonzalez wrote to jane.roe@northwind-robotics.com from 10.20.30.40.",
+        "Ella: call me on 467 3395\nTom: token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+        "Akt and TRPML1 levels in the phone survey (telephone number field) were low.",
+        "",
+    ]
+    assert redactor.analyze(texts) == redactor.analyze_with_presidio(texts)
+
+
+_segments = st.text(alphabet=string.ascii_letters + "_-", min_size=1, max_size=12)
+_people = st.sampled_from(["Tom Hanks", "Maria Gonzalez", "Ella", "JohnSmith", "ann.lee"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    scheme=st.sampled_from(["https://wiki.example.com/", "file:///srv/notes/", "s3://bucket/", ""]),
+    path=st.lists(st.one_of(_segments, _people), min_size=1, max_size=4).map("/".join),
+    extension=st.sampled_from([".md", ".pdf", "", "#12"]),
+)
+def test_uris_are_never_rewritten_unless_they_hold_a_credential(
+    redactor: PresidioRedactor, scheme: str, path: str, extension: str
+) -> None:
+    uri = f"{scheme}{path}{extension}"
+    assert redactor.redact_identifiers([uri])[0].text == uri
+
+
+def test_credentials_and_addresses_inside_a_uri_are_removed(redactor: PresidioRedactor) -> None:
+    uris = ["https://deploy:s3cretPass@git.example.com/x.git", "mailto:ann.lee@example.com"]
+    assert [r.text for r in redactor.redact_identifiers(uris)] == [
+        "https://<URL_PASSWORD>@git.example.com/x.git",
+        "mailto:<EMAIL_ADDRESS>",
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    body=st.text(alphabet=string.digits, min_size=15, max_size=15),
+    separator=st.sampled_from(["", " ", "-"]),
+    before=filler,
+    after=filler,
+)
+def test_a_luhn_valid_card_is_always_redacted(
+    redactor: PresidioRedactor, body: str, separator: str, before: str, after: str
+) -> None:
+    card = next(body + d for d in string.digits if luhn_valid(body + d))
+    written = separator.join(card[i : i + 4] for i in range(0, 16, 4))
+    [result] = redactor.redact([f"{before} {written} {after}"])
+    assert written not in result.text

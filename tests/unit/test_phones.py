@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import phonenumbers
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-from ingest.phones import WindowedPhoneRecognizer, digit_windows, fewest_phone_digits
+from ingest.phones import (
+    CodeAwarePhoneRecognizer,
+    WindowedPhoneRecognizer,
+    digit_windows,
+    fewest_phone_digits,
+    local_phone_spans,
+)
 
 _FORMATS = (
     phonenumbers.PhoneNumberFormat.NATIONAL,
@@ -63,3 +70,46 @@ def test_the_digit_bound_is_below_every_regions_example_numbers() -> None:
 def test_runs_too_short_for_any_phone_number_are_not_looked_at() -> None:
     assert digit_windows("95% CI, p<0.05, n=12 and 1.5-2") == []
     assert digit_windows("in 2019 we") == [(0, 10)]
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "467 3395",
+        "9472 7916",
+        "60-56-85-91",
+        "(37) 788-063",
+        "+1-984-182-0190",
+        "416 60 039",
+        "03.93.92.16.85",
+    ],
+)
+def test_local_formats_presidio_rejects_are_found(number: str) -> None:
+    text = f"You can reach me on {number} after six."
+    assert [text[s:e] for s, e, _ in local_phone_spans(text)] == [number]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cells were treated with PD 0332991 for 24 h",
+        "between 1995-2005 and 2003-04-05",
+        "95% CI 1.23-4.56, p<0.001",
+        "12 345 patients and 1 234 567 cells",
+        "ssn 536-90-4399",
+        "order 94987771 shipped",  # one unbroken run needs a word like "phone" before it
+    ],
+)
+def test_codes_ranges_dates_and_figures_are_not_local_phones(text: str) -> None:
+    assert local_phone_spans(text) == []
+
+
+def test_an_unbroken_run_counts_after_a_phone_word() -> None:
+    assert [s for s, _, _ in local_phone_spans("phone: 9498777106")] == [7]
+
+
+def test_a_number_after_a_code_is_not_a_phone_even_for_presidio() -> None:
+    text = "treated with PD 0332991 and called +1 202-555-0143"
+    found = CodeAwarePhoneRecognizer().analyze(text, ["PHONE_NUMBER"])
+    assert [text[r.start : r.end] for r in found] == ["+1 202-555-0143"]
+    assert "0332991" in "".join(text[r.start : r.end] for r in _plain.analyze(text, ["PHONE_NUMBER"]))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from core.errors import TesseraError
 from core.metadata import Metadata
 from ingest.document import Source
-from ingest.prepare import Prepared, prepare, prepare_batch
+from ingest.prepare import Prepared, is_identifier, prepare, prepare_batch
 from ingest.redact import Redaction
 from tests.support.fakes import FakeRedactor
 from tests.support.records import record
@@ -53,6 +54,9 @@ class _BreaksOn:
             raise RuntimeError("redactor bug")
         return FakeRedactor().redact(texts)
 
+    def redact_identifiers(self, texts: Sequence[str]) -> list[Redaction]:
+        return self.redact(texts)
+
 
 def test_a_text_that_breaks_the_redactor_fails_only_its_document() -> None:
     sources = [record("a", "fine"), record("b", "has BOOM inside"), record("c", "also fine")]
@@ -83,3 +87,60 @@ def test_metadata_strings_are_redacted_in_place_and_counted_once() -> None:
     }
     # the url is also the source_uri: its address counts once; owner and the tag count once each
     assert prepared.document.redaction_counts == {"EMAIL_ADDRESS": 3}
+
+
+class _WholeProse:
+    """Replaces every prose text wholesale, as a name model can: what must never reach an identifier."""
+
+    def redact(self, texts: Sequence[str]) -> list[Redaction]:
+        return [Redaction("<PERSON>" if t else t, {"PERSON": 1} if t else {}) for t in texts]
+
+    def redact_identifiers(self, texts: Sequence[str]) -> list[Redaction]:
+        return FakeRedactor().redact(texts)
+
+
+_URIS = st.builds(
+    "{}{}".format,
+    st.sampled_from(
+        ["https://wiki.example.com/", "file:///home/ella/", "s3://b/", "records.jsonl#", "docs/"]
+    ),
+    st.text(alphabet="abcXYZ_-./", min_size=1, max_size=20),
+)
+
+
+@given(uri=_URIS, text=_TEXTS, link=_URIS)
+def test_source_uris_and_link_values_are_never_replaced_wholesale(uri: str, text: str, link: str) -> None:
+    source = Source(name="r", doc_id="r", title="Notes", text=text, source_uri=uri, metadata={"link": link})
+    prepared = prepare(source, _WholeProse())
+    assert prepared.source_uri == uri
+    assert prepared.metadata["link"] == link
+    assert prepared.title == "<PERSON>"  # prose is still redacted
+    assert set(prepared.document.text.split("\n\n")) == {"<PERSON>"}
+
+
+def test_an_address_inside_a_uri_is_still_redacted() -> None:
+    source = Source(name="r", doc_id="r", text="x", source_uri="mailto:ann@example.com")
+    assert prepare(source, _WholeProse()).source_uri == "mailto:<EMAIL_ADDRESS>"
+
+
+@pytest.mark.parametrize(
+    ("value", "identifier"),
+    [
+        ("https://example.com/a b", False),  # a space: prose that happens to hold a URL
+        ("https://example.com/a", True),
+        ("mailto:ann@example.com", True),
+        ("docs/hr/policy.pdf", True),
+        ("Ella Roe", False),
+        ("ann@example.com", False),
+        ("ticket: 42", False),
+    ],
+)
+def test_what_counts_as_an_identifier(value: str, identifier: bool) -> None:
+    assert is_identifier(value) is identifier
+
+
+def test_the_same_text_as_title_body_and_metadata_is_redacted_alike_everywhere() -> None:
+    source = record("d", "ann@example.com", title="ann@example.com", metadata={"owner": "ann@example.com"})
+    prepared = prepare(source, FakeRedactor())
+    assert prepared.title == prepared.metadata["owner"] == "<EMAIL_ADDRESS>"
+    assert prepared.document.text == "<EMAIL_ADDRESS>\n\n<EMAIL_ADDRESS>"

@@ -1,0 +1,304 @@
+"""PERSON: spaCy's guesses, kept only when they look like a name, plus names spaCy's small model misses.
+
+The small English model tags gene names and codes (``TRPML1``, ``Akt``, ``Chordin``) as people and
+misses lone given names, dialogue speakers and names after "my name is". Cheap rules over the text
+and the model's own entities, no second model:
+
+- **model**: a spaCy PERSON span is kept when every word is written like a name (capital first, no
+  digits, not all capitals) and, for one word alone, it is a known given name or surname that the same
+  text does not also use in lower case ("Myelin ... myelin");
+- **given names**: a capitalised known given name (``ingest.names``) with the capitalised words and
+  initials after it ("Julieta S Almeida"); "First X Last" with an initial is a name on its own;
+- **cues**: the words after "my name is", "named", "call me", "Mr.", "Dear", "said", "User:", ... —
+  after the strongest ("name is") even a lower-cased name;
+- **speakers**: a name opening a line before a colon ("Ella: see you"), when it is a known name or
+  the text is a dialogue (the same label opens several lines);
+- **lists**: names listed with a found one ("Konya, Becker and Vasquez").
+
+No rule takes a word followed by a technical noun ("Aurora kinase", "Cox regression"), a symbol glued
+to digits ("Cas9", "Ki-67"), or a given name that is an everyday word ("May", "Grace").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from ingest.names import everyday_words, frequent_given_names, given_names, surnames
+from ingest.person_words import FIELD_LABELS, NOT_NAMES, TECHNICAL_NOUNS
+
+MODEL_SCORE = 0.85  # what presidio's own spaCy recognizer gives
+CUE_SCORE = 0.8
+SPEAKER_SCORE = 0.75
+GIVEN_NAME_SCORE = 0.6
+MAX_NAME_WORDS = 4
+
+Found = tuple[int, int, float]  # start, end, score
+
+_QUOTES = "'\u2019"
+_WORD = rf"[^\W\d_]+(?:[{_QUOTES}-][^\W\d_]+)*"
+_WORDS = re.compile(rf"(?<![\w{_QUOTES}-]){_WORD}")
+# Words that may continue a name: single spaces between, an initial may carry a dot.
+_RUN = re.compile(rf"{_WORD}\.?(?:[ ]{_WORD}\.?){{0,{MAX_NAME_WORDS - 1}}}")
+_STRONG_CUE = re.compile(
+    r"(?i)(?<![\w])(?:(?:my|his|her|their|your|our|maiden|last|first|full|middle|nick|user|sur)\s?name"
+    r"(?:\s+(?:is|was|will be))?|name\s+(?:is|was)|called\s+me|calls?\s+me|named(?:\s+(?:him|her|them))?)"
+    r"\s*[:?,]?\s*"
+)
+_WEAK_CUE = re.compile(
+    r"(?<![\w])(?:[Mm]rs?|[Mm]s|[Mm]iss|[Mm]x|[Dd]r|[Pp]rof|[Ss]ir|[Dd]ear|[Hh]i|[Hh]ello|[Hh]ey|"
+    r"[Tt]hanks|[Tt]hank you|says|said|asked|replied|wrote|I am|I'm|[Tt]his is|[Rr]egards|[Cc]heers|"
+    r"[Ss]incerely|[Ss]tarring|[Dd]irected by|[Ff]ounded by|[Ww]ritten by|[Aa]ccording to|[Gg]uardian)"
+    r"\.?,?\s+"
+)
+# A form field or chat role whose value is a person: "User: Ada Lovelace", "From: Ella Roe".
+_FIELD_CUE = re.compile(
+    r"(?i)(?<![\w])(?:user|customer|client|name|author|patient|employee|contact|from|signed|attendee|"
+    r"assignee|reporter|owner|guardian|manager|to|cc|bcc|signed-off-by|co-authored-by|reviewed-by|"
+    r"acked-by|reported-by)[ \t]*:[ \t]*"
+)
+# What only a person does or has, right after a name: "Tomomi Nishiyama lives at", "Asya's kid".
+_PERSON_WORDS = re.compile(
+    r"[ ](?:lives|lived|said|says|wrote|writes|told|tells|asked|asks|replied|married|smiled|laughed|"
+    rf"was born|is married)\b|[{_QUOTES}]s[ ](?:kid|kids|wife|husband|son|daughter|mother|father|mom|dad|"
+    r"brother|sister|friend|partner|boyfriend|girlfriend|children|family)\b|[ ]\((?:she|he|they)/"
+)
+# The one to three capitalised words or initials that end where a person word begins.
+_NAME_BEFORE = re.compile(rf"(?<![\w{_QUOTES}-])(?:{_WORD}|[A-Z]\.?)(?:[ ](?:{_WORD}|[A-Z]\.?)){{0,2}}$")
+_WITH_INITIAL = re.compile(rf"(?<![\w{_QUOTES}-]){_WORD}[ ][A-Z]\.?[ ]{_WORD}(?![\w{_QUOTES}-])")
+_LIST_AFTER = re.compile(rf"(?:,[ ]and[ ]|,[ ]|[ ]and[ ]|[ ]&[ ])(?P<name>{_WORD})")
+_LIST_BEFORE = re.compile(rf"(?<![\w{_QUOTES}-])(?P<name>{_WORD}(?:[ ]{_WORD})?)(?:,[ ]|[ ]and[ ]|[ ]&[ ])$")
+_SPEAKER = re.compile(rf"(?m)^[ \t>*-]*(?P<label>{_WORD}(?:[ ]{_WORD}){{0,2}})[ \t]*:[ \t]")
+_GLUED = re.compile(rf"[\d+/-]|[{_QUOTES}]?[^\W\d_]")
+_POSSESSIVE = re.compile(rf"[{_QUOTES}]s$")
+
+
+def _is_initial(word: str) -> bool:
+    return len(word.rstrip(".")) == 1 and word[0].isupper()
+
+
+def _capitalised(word: str) -> bool:
+    """Written like a name: a capital first, and not all capitals ("Ella", "McKay", "O'Neil")."""
+    letters = word.rstrip(".")
+    return len(letters) > 1 and letters[0].isupper() and not letters.isupper() and "." not in letters
+
+
+def _known(word: str) -> bool:
+    lower = word.lower()
+    return lower in given_names() or lower in surnames()
+
+
+def _lower_name_word(token: str) -> bool:
+    return token.isalpha() and token.lower() not in NOT_NAMES and token.lower() not in TECHNICAL_NOUNS
+
+
+class _Text:
+    """One text with what every rule asks of it worked out once."""
+
+    def __init__(self, text: str, nlp_artifacts: Any) -> None:
+        self.text = text
+        words = _WORDS.findall(text)
+        self.lower_words = frozenset(w for w in words if w.islower())
+        # In a one-line Headline Case title a capital says nothing about a word being a name (an
+        # address block or a signature is capitalised too, and full of names: hence one line only).
+        long_words = [w for w in words if len(w) > 3]
+        self.headline = (
+            "\n" not in text.strip()
+            and len(long_words) >= 5
+            and sum(w[0].isupper() for w in long_words) > 0.6 * len(long_words)
+        )
+        entities = getattr(getattr(nlp_artifacts, "tokens", None), "ents", None) or ()  # the spaCy Doc
+        self.people = [e for e in entities if e.label_ == "PERSON"]
+
+    def technical_after(self, end: int) -> bool:
+        match = _WORDS.search(self.text, end, min(len(self.text), end + 40))
+        return match is not None and match.group().lower() in TECHNICAL_NOUNS
+
+    def name_run(self, start: int, *, lower_ok: bool = False) -> tuple[int, int] | None:
+        """The name starting at ``start``: its capitalised words and initials, up to the first other word.
+
+        With ``lower_ok`` (after "my name is") a lower-case name is taken too, continued in lower case.
+        """
+        match = _RUN.match(self.text, start)
+        if match is None:
+            return None
+        end, words = start, 0
+        for word in re.finditer(r"\S+", match.group()):
+            token = word.group()
+            lower = lower_ok and token.islower() and _lower_name_word(token)
+            if not (_capitalised(token) or _is_initial(token) or lower):
+                break
+            end = start + word.end() - (token.endswith(".") and not _is_initial(token))
+            words += not _is_initial(token)
+            lower_ok = lower  # a lower-case name goes on in lower case only
+        if words == 0 or self.technical_after(end):
+            return None  # initials alone ("I", "A.") are not a name
+        return start, end
+
+
+def _model_spans(text: _Text) -> Iterator[Found]:
+    for entity in text.people:
+        span = text.text[entity.start_char : entity.end_char].split("\n")[0]
+        span = _POSSESSIVE.sub("", span).rstrip(" .,;:")
+        words = span.split()
+        end = entity.start_char + len(span)
+        if not words or not all(_capitalised(w) or _is_initial(w) for w in words):
+            continue
+        if not any(_capitalised(w) for w in words) or text.technical_after(end):
+            continue
+        if len(words) == 1 and (not _known(span) or span.lower() in text.lower_words):
+            continue
+        if text.headline and not all(_known(w) or _is_initial(w) for w in words):
+            continue
+        yield entity.start_char, end, MODEL_SCORE
+
+
+def _given_name_spans(text: _Text) -> Iterator[Found]:
+    if text.headline:
+        return
+    given, frequent = given_names(), frequent_given_names()
+    for word in _WORDS.finditer(text.text):
+        token, start, end = word.group(), word.start(), word.end()
+        if not _capitalised(token) or token.lower() not in given or token.lower() in text.lower_words:
+            continue
+        if _GLUED.match(text.text, end) or (start > 0 and text.text[start - 1] in "-/"):
+            continue  # "Ki-67", "Cas9", "Na+": a symbol, not a name
+        run = text.name_run(start)
+        if run is None:
+            continue
+        if run[1] == end and len(token) <= 3 and token.lower() not in frequent:
+            continue  # a short rare "name" alone is mostly a gene symbol ("Erk", "Ang")
+        yield (*run, GIVEN_NAME_SCORE)
+
+
+def _initial_spans(text: _Text) -> Iterator[Found]:
+    if text.headline:
+        return
+    for match in _WITH_INITIAL.finditer(text.text):
+        first, _, last = match.group().split(" ")
+        technical = last.lower() in TECHNICAL_NOUNS or text.technical_after(match.end())
+        if _capitalised(first) and _capitalised(last) and not technical:
+            yield match.start(), match.end(), GIVEN_NAME_SCORE
+
+
+def _cue_spans(text: _Text) -> Iterator[Found]:
+    for match in _STRONG_CUE.finditer(text.text):
+        run = text.name_run(match.end(), lower_ok=True)
+        if run is not None:
+            yield (*run, CUE_SCORE)
+    for match in _WEAK_CUE.finditer(text.text):
+        # "hey tom": after a greeting a known given name counts in lower case too
+        run = text.name_run(match.end(), lower_ok=_known_lower(text.text, match.end()))
+        if run is not None:
+            yield (*run, CUE_SCORE)
+    for match in _FIELD_CUE.finditer(text.text):
+        run = text.name_run(match.end())
+        if run is not None:
+            yield (*run, CUE_SCORE)
+
+
+def _before_person_words(text: _Text) -> Iterator[Found]:
+    for match in _PERSON_WORDS.finditer(text.text):
+        before = _NAME_BEFORE.search(text.text, max(0, match.start() - 80), match.start())
+        if before is None:
+            continue
+        words = before.group().split(" ")
+        # the name is the capitalised words just before: "The true gender of Ella said" -> "Ella"
+        kept = len(words)
+        while kept and (_capitalised(words[kept - 1]) or _is_initial(words[kept - 1])):
+            kept -= 1
+        name = " ".join(words[kept:])
+        if name and _capitalised(name.split(" ")[0]) and not _is_sentence_word(name, text):
+            yield match.start() - len(name), match.start(), CUE_SCORE
+        elif not name and (lower := _lower_name_before(words)):
+            yield match.start() - len(lower), match.start(), CUE_SCORE
+
+
+def _lower_name_before(words: list[str]) -> str:
+    """ "eva kleist lives at": a lower-case name, when it opens with a known given name."""
+    for first in range(max(0, len(words) - 3), len(words)):
+        candidate = words[first:]
+        if candidate[0].lower() in given_names() and all(_lower_name_word(w) for w in candidate):
+            return " ".join(candidate)
+    return ""
+
+
+def _known_lower(text: str, start: int) -> bool:
+    word = _WORDS.match(text, start)
+    return word is not None and word.group().islower() and word.group() in given_names()
+
+
+def _is_sentence_word(name: str, text: _Text) -> bool:
+    """A capitalised everyday word ("He said", "They lived") is not a name."""
+    first = name.split(" ")[0].lower()
+    return first in everyday_words() or (" " not in name and first in text.lower_words)
+
+
+def _speaker_spans(text: _Text) -> Iterator[Found]:
+    labels = [m for m in _SPEAKER.finditer(text.text) if m.group("label").lower() not in FIELD_LABELS]
+    turns = Counter(m.group("label") for m in labels)
+    dialogue = len(labels) >= 3
+    for match in labels:
+        label = match.group("label")
+        words = label.split()
+        if all(_capitalised(w) for w in words) and (_known(words[0]) or (dialogue and turns[label] >= 2)):
+            yield match.start("label"), match.end("label"), SPEAKER_SCORE
+
+
+def _listed_with(text: _Text, found: list[Found]) -> Iterator[Found]:
+    """Names listed beside a found one: "founders: Konya, Becker and Vasquez"."""
+    for start, end, score in found:
+        cursor = end
+        while (after := _LIST_AFTER.match(text.text, cursor)) is not None:
+            run = text.name_run(after.start("name"))
+            if run is None:
+                break
+            yield (*run, score)
+            cursor = run[1]
+        before = _LIST_BEFORE.search(text.text, max(0, start - 60), start)
+        if before is not None:
+            run = text.name_run(before.start("name"))
+            if run is not None and run[1] == before.end("name"):
+                yield (*run, score)
+
+
+def _joined(found: list[Found]) -> list[Found]:
+    """Overlapping finds as one span: the analyzer would keep only the better scored of two, and the
+    model's "Maria" must not hide the given-name rule's "Maria Gonzalez"."""
+    joined: list[Found] = []
+    for start, end, score in sorted(found):
+        if joined and start <= joined[-1][1]:
+            first, last, best = joined[-1]
+            joined[-1] = (first, max(last, end), max(best, score))
+        else:
+            joined.append((start, end, score))
+    return joined
+
+
+def person_spans(text: str, nlp_artifacts: Any = None) -> list[Found]:
+    """Every name the rules find in ``text``; ``nlp_artifacts`` are presidio's, holding the spaCy Doc."""
+    view = _Text(text, nlp_artifacts)
+    found = [
+        *_model_spans(view),
+        *_given_name_spans(view),
+        *_initial_spans(view),
+        *_cue_spans(view),
+        *_before_person_words(view),
+        *_speaker_spans(view),
+    ]
+    return _joined(found + list(_listed_with(view, found)))
+
+
+class PersonRecognizer(EntityRecognizer):  # type: ignore[misc]  # presidio ships no type hints
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="PersonRecognizer")
+
+    def load(self) -> None:
+        given_names(), surnames()  # read the lists at start-up, not on the first text
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        return [RecognizerResult("PERSON", s, e, score) for s, e, score in person_spans(text, nlp_artifacts)]
