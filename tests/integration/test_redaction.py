@@ -184,7 +184,7 @@ def test_uris_are_never_rewritten_unless_they_hold_a_credential(
 def test_credentials_and_addresses_inside_a_uri_are_removed(redactor: PresidioRedactor) -> None:
     uris = ["https://deploy:s3cretPass@git.example.com/x.git", "mailto:ann.lee@example.com"]
     assert [r.text for r in redactor.redact_identifiers(uris)] == [
-        "https://<URL_PASSWORD>@git.example.com/x.git",
+        "https://deploy:<URL_PASSWORD>@git.example.com/x.git",  # only the password is the secret
         "mailto:<EMAIL_ADDRESS>",
     ]
 
