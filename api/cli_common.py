@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -14,8 +14,10 @@ from api.runtime import Runtime, build_runtime
 from core.errors import TesseraError
 from core.settings import Settings, get_settings
 from core.types import TenantId
+from ingest.document import Source
 from ingest.jobs import JobView
 from ingest.pipeline import ItemOutcome
+from ingest.sources import BadSource
 
 out = Console()
 err = Console(stderr=True)
@@ -41,7 +43,11 @@ def runtime_for(settings: Settings | None = None, owner: str = "tessera cli") ->
 
 
 def run_with_progress(
-    runtime: Runtime, job_id: str, tenant: TenantId, items: list[Any], labels: tuple[str, ...]
+    runtime: Runtime,
+    job_id: str,
+    tenant: TenantId,
+    items: Sequence[Source | BadSource],
+    labels: tuple[str, ...],
 ) -> JobView:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:

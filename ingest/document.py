@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from core.metadata import Metadata
 
@@ -30,6 +31,15 @@ class Source:
     filename: str = ""
     source_updated_at: datetime | None = None
     metadata: Metadata = field(default_factory=dict)  # raw until redacted with the text
+    path: Path | None = None  # bytes read on demand from here (a file on disk, a spooled upload)
+
+    def read(self) -> bytes:
+        """The raw bytes: ``data`` when held, else the file at ``path``; a JSONL record has none."""
+        if self.data is not None:
+            return self.data
+        if self.path is not None:
+            return self.path.read_bytes()
+        return b""
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,7 @@ def _window_sizes(largest: int) -> Iterator[int]:
 
 
 def _source_digest(source: Source) -> str:
-    raw = source.data if source.data is not None else f"{source.title}\x1f{source.text or ''}".encode()
+    raw = source.read() if source.text is None else f"{source.title}\x1f{source.text}".encode()
     if not source.metadata:  # the digest sources without metadata have always had
         return sha256_hex(raw)
     # Changed metadata (a new URL, owner or tag) is a new version, so hits never carry stale values.
