@@ -137,7 +137,15 @@ class IngestPipeline:
             if isinstance(item, BadSource):
                 settled.append(ItemOutcome(position, item.name, ItemStatus.FAILED, error=item.error))
                 continue
-            digest = _source_digest(item)
+            try:
+                digest = _source_digest(item)
+            except OSError as exc:  # a file listed earlier and gone or locked by now
+                settled.append(
+                    ItemOutcome(
+                        position, item.name, ItemStatus.FAILED, error=f"cannot read file ({exc.strerror})"
+                    )
+                )
+                continue
             current = known.get(item.doc_id)
             if current is not None and current[0] == docs.fingerprint(digest, labels):
                 settled.append(
