@@ -7,7 +7,9 @@ samples the memory of that process and all its children (the redaction workers) 
 
 - **peak RSS**: the largest sum of resident set sizes over the tree (counts shared pages once per
   process, so it over-states; this is the figure the target is about);
-- **peak PSS**: the largest sum of proportional set sizes (shared pages split between processes).
+- **peak PSS**: the largest sum of proportional set sizes (shared pages split between processes);
+- **peak anonymous**: the largest sum of anonymous (heap) memory, without file pages mapped from disk
+  (model weights, the engine's memory-mapped segments), which the kernel can drop and re-read.
 
 ``--fake-models`` swaps the encoder for a hash-seeded random one (same dimension) so that a corpus of
 gigabytes can be measured on a small machine; everything else (listing, parsing, redaction unless
@@ -137,14 +139,17 @@ def _field_kb(path: str, name: str) -> int:
 class Peak:
     rss_kb: int = 0
     pss_kb: int = 0
+    anon_kb: int = 0
     processes: int = 0
 
     def sample(self, pid: int) -> None:
         pids = _tree(pid)
         rss = sum(_field_kb(f"/proc/{p}/status", "VmRSS:") for p in pids)
         pss = sum(_field_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
+        anon = sum(_field_kb(f"/proc/{p}/smaps_rollup", "Anonymous:") for p in pids)
         self.rss_kb = max(self.rss_kb, rss)
         self.pss_kb = max(self.pss_kb, pss)
+        self.anon_kb = max(self.anon_kb, anon)
         self.processes = max(self.processes, len(pids))
 
 
@@ -167,7 +172,9 @@ class Run:
             f"{mb:9.1f} MB {self.files:8d} files {self.indexed:8d} indexed {self.failed:5d} failed "
             f"{self.seconds:8.1f} s {mb / self.seconds:6.2f} MB/s"
             f"  peak RSS {self.peak.rss_kb / 1024:7.1f} MiB"
-            f"  peak PSS {self.peak.pss_kb / 1024:7.1f} MiB  ({self.peak.processes} processes)"
+            f"  peak PSS {self.peak.pss_kb / 1024:7.1f} MiB"
+            f"  peak anonymous {self.peak.anon_kb / 1024:7.1f} MiB"
+            f"  ({self.peak.processes} processes)"
         )
 
 
@@ -272,6 +279,8 @@ def main() -> None:
     mode = (
         f"{'fake' if args.fake_models else 'MiniLM'} encoder, redaction {'off' if args.no_redact else 'on'}"
     )
+    if args.defer_index_builds:
+        mode += ", engine index builds deferred"
     print(f"tessera ingest memory ({mode}, {args.workers} redaction workers)", flush=True)
     runs = []
     for size in sizes:
