@@ -88,45 +88,59 @@ class Discovered(Sequence[Source | BadSource]):
     def __getitem__(self, index: int | slice) -> Source | BadSource | Sequence[Source | BadSource]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        entry = self._entries[index]
-        if isinstance(entry, _Line):
-            with entry.path.open("rb") as handle:
-                return self._item(entry, handle)
-        return self._item(entry, None)
+        with _OpenFile() as files:
+            return self._item(self._entries[index], files)
 
     def __iter__(self) -> Iterator[Source | BadSource]:
-        handle: BinaryIO | None = None  # the JSONL file being read, kept open across its lines
-        try:
+        with _OpenFile() as files:  # one JSONL file stays open across its lines
             for entry in self._entries:
-                if isinstance(entry, _Line) and (handle is None or handle.name != str(entry.path)):
-                    if handle is not None:
-                        handle.close()
-                    handle = entry.path.open("rb")
-                yield self._item(entry, handle)
-        finally:
-            if handle is not None:
-                handle.close()
+                yield self._item(entry, files)
 
-    def _item(self, entry: _Entry, handle: BinaryIO | None) -> Source | BadSource:
+    def _item(self, entry: _Entry, files: _OpenFile) -> Source | BadSource:
         if isinstance(entry, BadSource):
             return entry
         if isinstance(entry, _File):
             item = _file_source(entry.path, entry.root, self._doc_id)
         else:
-            item = self._record(entry, handle)
+            item = self._record(entry, files)
         return tag(item, self._metadata)
 
-    def _record(self, entry: _Line, handle: BinaryIO | None) -> Source | BadSource:
+    def _record(self, entry: _Line, files: _OpenFile) -> Source | BadSource:
         name = f"{entry.path}#{entry.number}"
-        assert handle is not None
         try:
+            handle = files.open(entry.path)
             handle.seek(entry.offset)
             line = handle.readline(self._max_bytes + 1 if self._max_bytes else -1)
-        except OSError as exc:
+        except OSError as exc:  # gone or locked since it was listed
             return BadSource(name, f"cannot read file ({exc.strerror})")
         if self._max_bytes is not None and len(line.rstrip(b"\r\n")) > self._max_bytes:
             return BadSource(name, f"record is larger than the limit of {self._max_bytes} bytes")
         return record_line(line.decode("utf-8", errors="replace"), origin=str(entry.path), name=name)
+
+
+class _OpenFile:
+    """The one file being read, reopened only when the path changes."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+        self._handle: BinaryIO | None = None
+
+    def open(self, path: Path) -> BinaryIO:
+        if self._handle is None or self._path != path:
+            self.close()
+            self._handle, self._path = path.open("rb"), path
+        return self._handle
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        self._handle = self._path = None
+
+    def __enter__(self) -> _OpenFile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def discover(

@@ -187,3 +187,14 @@ def test_job_metadata_reaches_listed_items_too(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("a")
     [item] = discover([tmp_path]).with_metadata({"team": "sre"})
     assert isinstance(item, Source) and item.metadata == {"team": "sre"}
+
+
+def test_a_jsonl_file_gone_after_listing_fails_its_records_alone(tmp_path: Path) -> None:
+    records = tmp_path / "r.jsonl"
+    records.write_text(json.dumps({"id": "a", "text": "x"}) + "\n")
+    (tmp_path / "b.txt").write_text("b")
+    listed = discover([tmp_path])
+    records.unlink()
+    kept, gone = listed
+    assert isinstance(gone, BadSource) and gone.error == "cannot read file (No such file or directory)"
+    assert isinstance(kept, Source)
