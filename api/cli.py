@@ -25,7 +25,7 @@ from core.metadata import check_metadata
 from core.settings import Settings, get_settings
 from core.types import Principal, tenant_id
 from ingest.models import ItemStatus
-from ingest.sources import discover, with_metadata
+from ingest.sources import discover
 from retrieval.ports import SearchFilters
 from retrieval.search import Mode, SearchRequest
 
@@ -81,7 +81,9 @@ def ingest(
     acl_labels = normalise_labels(labels.split(","))
     given = {key: values[0] if len(values) == 1 else values for key, values in _meta_pairs(meta).items()}
     job_metadata = check_metadata(given)
-    items = with_metadata(list(discover(paths, doc_id=doc_id)), job_metadata)
+    # Listed, not read: each file's bytes are read when its pipeline window reaches it.
+    limit = get_settings().ingest.max_file_bytes
+    items = discover(paths, doc_id=doc_id, max_file_bytes=limit).with_metadata(job_metadata)
     runtime = runtime_for()
     try:
         job_id = runtime.jobs.create(checked, "cli", items, acl_labels)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -15,8 +15,10 @@ from api.runtime import Runtime, build_runtime
 from core.errors import TesseraError
 from core.settings import Settings, get_settings
 from core.types import TenantId
+from ingest.document import Source
 from ingest.jobs import JobView
 from ingest.pipeline import ItemOutcome
+from ingest.sources import BadSource
 
 out = Console()
 err = Console(stderr=True)
@@ -45,7 +47,7 @@ def run_with_progress(
     runtime: Runtime,
     job_id: str,
     tenant: TenantId,
-    items: list[Any],
+    items: Sequence[Source | BadSource],
     labels: tuple[str, ...],
     grant: WriteGrant,
 ) -> JobView:

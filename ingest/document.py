@@ -35,10 +35,10 @@ class Source:
     filename: str = ""
     source_updated_at: datetime | None = None
     metadata: Metadata = field(default_factory=dict)  # raw until redacted with the text
-    path: Path | None = None
+    path: Path | None = None  # bytes read on demand from here (a file on disk, a spooled upload)
 
     def read(self) -> bytes:
-        """The file's bytes: the held ones, else the file at ``path`` read now; empty for a record."""
+        """The raw bytes: ``data`` when held, else the file at ``path``; a JSONL record has none."""
         if self.data is not None:
             return self.data
         if self.path is not None:

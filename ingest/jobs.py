@@ -18,8 +18,9 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import islice
 
-from sqlalchemy import Engine, delete, or_, update
+from sqlalchemy import Engine, delete, insert, or_, update
 from sqlmodel import Session, col, select
 
 from acl.filters import WriteGrant, normalise_labels
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted: the process stopped before this item was processed"
 _OPEN = [JobStatus.QUEUED.value, JobStatus.RUNNING.value]
 STALE_AFTER_BEATS = 6  # missed heartbeats before another process may settle a job
+_INSERT_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,21 @@ class JobService:
                 )
             )
             session.flush()  # the job row must exist before items reference it (PostgreSQL checks at once)
-            session.add_all(
-                IngestItem(
-                    job_id=job_id, position=i, name=item.name[:1000], doc_id=getattr(item, "doc_id", None)
-                )
+            # Plain rows in slices, not ORM objects: a session keeps every object it was given until
+            # commit, which for a folder of 100k files is hundreds of MB.
+            rows = (
+                {
+                    "job_id": job_id,
+                    "position": i,
+                    "name": item.name[:1000],
+                    "doc_id": getattr(item, "doc_id", None),
+                    "status": ItemStatus.QUEUED.value,
+                    "chunks": 0,
+                }
                 for i, item in enumerate(items)
             )
+            while batch := list(islice(rows, _INSERT_ROWS)):
+                session.execute(insert(IngestItem), batch)
         return job_id
 
     def run(

@@ -171,7 +171,14 @@ class IngestPipeline:
             if not writes_new or (current is not None and not grant.permits(tenant, current.labels)):
                 settled.append(_refused(position, item))
                 continue
-            digest = _source_digest(item)
+            try:
+                digest = _source_digest(item)
+            except OSError as exc:  # a file listed earlier and gone or locked by now
+                settled.append(_unreadable(position, item, f"cannot read file ({exc.strerror})"))
+                continue
+            except UnicodeEncodeError:  # a lone UTF-16 surrogate: no database or encoder takes it
+                settled.append(_unreadable(position, item, "text is not valid Unicode (a lone surrogate)"))
+                continue
             if current is not None and self._unchanged(tenant, item.doc_id, digest, labels, current):
                 settled.append(
                     ItemOutcome(position, item.name, ItemStatus.UNCHANGED, item.doc_id, current.version)
@@ -355,6 +362,10 @@ def _source_digest(source: Source) -> str:
         return sha256_hex(raw)
     # Changed metadata (a new URL, owner or tag) is a new version, so hits never carry stale values.
     return sha256_hex(raw + b"\x1f" + json.dumps(source.metadata, sort_keys=True).encode())
+
+
+def _unreadable(position: int, source: Source, reason: str) -> ItemOutcome:
+    return ItemOutcome(position, source.name, ItemStatus.FAILED, error=reason)
 
 
 def _refused(position: int, source: Source) -> ItemOutcome:

@@ -198,8 +198,9 @@ def prepare_batch(sources: Sequence[Source], redactor: Redactor) -> list[Outcome
 class ProcessPreparer:
     """Prepares in worker processes (spawned, so torch's threads in the parent are not forked).
 
-    A worker that dies (out of memory, a parser crash) fails the items it held; the pool is rebuilt
-    for the next batch instead of failing every later job. While documents are in flight, the cores
+    When a task fails (a worker that dies, out of memory or in a parser crash, or any other failure),
+    its documents are tried again one at a time, so only the one that caused it fails; the pool is
+    rebuilt if it broke, and the rest of the job goes on. While documents are in flight, the cores
     the workers keep busy are reported to ``cores`` so that the encoder leaves them alone.
     """
 
@@ -225,29 +226,63 @@ class ProcessPreparer:
         # A few documents per task: redaction is cheaper in batches, and each worker gets some.
         size = max(1, min(TASK_DOCS, -(-len(sources) // self._workers)))
         tasks = [list(sources[i : i + size]) for i in range(0, len(sources), size)]
-        futures: list[tuple[Future[list[Outcome]], int]] = []
+        submitted: list[tuple[Future[list[Outcome]], list[Source]]] = []
         try:
             for task in tasks:
-                future = pool.submit(_prepare_in_worker, task)
-                self._count(+1)
-                future.add_done_callback(lambda _: self._count(-1))
-                futures.append((future, len(task)))
+                submitted.append((self._submit(pool, task), task))
         except BrokenProcessPool:
             self._replace(pool)
             return lambda: [_WORKER_DIED for _ in sources]
-        return lambda: [outcome for f, n in futures for outcome in self._results(pool, f, n)]
+        return lambda: [outcome for f, task in submitted for outcome in self._results(pool, f, task)]
+
+    def _submit(self, pool: ProcessPoolExecutor, task: list[Source]) -> Future[list[Outcome]]:
+        future = pool.submit(_prepare_in_worker, task)
+        self._count(+1)
+        future.add_done_callback(lambda _: self._count(-1))
+        return future
 
     def _count(self, change: int) -> None:
         with self._count_lock:
             self._in_flight += change
             self._cores.occupy(self, min(self._workers, self._in_flight))
 
-    def _results(self, pool: ProcessPoolExecutor, future: Future[list[Outcome]], n: int) -> list[Outcome]:
+    def _results(
+        self, pool: ProcessPoolExecutor, future: Future[list[Outcome]], task: list[Source]
+    ) -> list[Outcome]:
+        failure = self._failure(pool, future)
+        if isinstance(failure, list):
+            return failure
+        if len(task) == 1:
+            return [failure]
+        # One document of the task may be the cause: try each alone, so the others still get through.
+        outcomes: list[Outcome] = []
+        for source in task:
+            with self._lock:
+                current = self._pool
+            try:
+                alone = self._submit(current, [source])
+            except BrokenProcessPool:
+                self._replace(current)
+                outcomes.append(failure)
+                continue
+            outcome = self._failure(current, alone)
+            outcomes.append(outcome[0] if isinstance(outcome, list) else outcome)
+        return outcomes
+
+    def _failure(
+        self, pool: ProcessPoolExecutor, future: Future[list[Outcome]]
+    ) -> list[Outcome] | TesseraError:
+        """The task's outcomes, or the error its documents fail with when the task itself failed."""
         try:
             return future.result()
         except BrokenProcessPool:
             self._replace(pool)
-            return [_WORKER_DIED] * n
+            return _WORKER_DIED
+        except (Exception, SystemExit) as exc:  # raised in the worker and sent back; Ctrl-C still stops us
+            log.error("a redaction worker task failed (%s)", type(exc).__name__)
+            return InvalidInputError(
+                f"the redaction worker failed while preparing this document ({type(exc).__name__})"
+            )
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,6 +87,33 @@ def test_bad_files_fail_alone_and_exit_non_zero(cli: CliRunner, tmp_path: Path) 
     job_id = result.stdout.split()[1].rstrip(":")
     shown = cli.invoke(app, ["jobs", "show", job_id, "--tenant", "t1"])
     assert "partial" in shown.stdout
+
+
+def test_hostile_files_fail_alone_and_the_rest_is_indexed(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TESSERA_INGEST__MAX_FILE_BYTES", "300000")
+    get_settings.cache_clear()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("a perfectly fine document about turbines")
+    (folder / os.fsdecode(b"r\xe9sum\xe9.txt")).write_text("a name in Latin-1 bytes")
+    (folder / "junk.txt").write_bytes(random.Random(3).randbytes(4000))
+    (folder / "huge.txt").write_text("turbines " * 40_000)
+    deep = "[" * 100_000 + "]" * 100_000
+    good_record = json.dumps({"id": "rec-1", "text": "a record about wind farms"})
+    (folder / "records.jsonl").write_text(f'{{"id": "deep", "text": {deep}}}\n{good_record}\n')
+    result = cli.invoke(app, ["ingest", str(folder), "--tenant", "t1"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    assert "2 indexed, 0 unchanged, 4 failed" in result.stdout
+    errors = result.stderr
+    assert "file name is not valid UTF-8" in errors
+    assert "junk.txt: file holds binary data, not text" in errors
+    assert "huge.txt: file is larger than the limit of 300000 bytes (360000 bytes)" in errors
+    assert "records.jsonl#1: record is nested too deeply" in errors
+    found = cli.invoke(app, ["search", "wind farms", "--tenant", "t1", "--json", "-k", "1"])
+    assert [hit["doc_id"] for hit in json.loads(found.stdout)] == ["rec-1"]
 
 
 def test_keys_are_printed_once_and_can_be_revoked(cli: CliRunner) -> None:

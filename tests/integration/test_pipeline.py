@@ -222,3 +222,12 @@ def test_stale_points_are_never_returned(make_runtime: RuntimeFactory, database_
     )
     hits = runtime.search.search(ADMIN, SearchRequest("alpha version text", k=5))
     assert [(h.payload.doc_id, h.payload.version) for h in hits] == [("doc", 2)]
+
+
+def test_a_record_with_a_lone_surrogate_fails_alone(make_runtime: RuntimeFactory, database_url: str) -> None:
+    # JSON may spell "\ud800"; Python decodes it to a string no database or encoder accepts.
+    runtime = make_runtime(database_url=database_url)
+    items = [record("s1", "lone \ud800 here"), record("good", "a good record")]
+    outcomes = sorted(runtime.pipeline.run(T, items, grant=OPERATOR), key=lambda o: o.position)
+    assert [o.status for o in outcomes] == [ItemStatus.FAILED, ItemStatus.INDEXED]
+    assert outcomes[0].error == "text is not valid Unicode (a lone surrogate)"
