@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from acl.filters import WriteGrant
 from core.types import TenantId
 from ingest.models import ItemStatus
 from ingest.sources import discover
@@ -21,7 +22,10 @@ def test_a_file_gone_after_listing_fails_alone(
     (tmp_path / "b.txt").unlink()
     (tmp_path / "c.txt").write_text("rewritten after listing: the c turbine")
     outcomes = {
-        o.name.rsplit("/", 1)[-1]: o for o in make_runtime(database_url=database_url).pipeline.run(T, listed)
+        o.name.rsplit("/", 1)[-1]: o
+        for o in make_runtime(database_url=database_url).pipeline.run(
+            T, listed, grant=WriteGrant.everything(T)
+        )
     }
     assert outcomes["a.txt"].status == outcomes["c.txt"].status == ItemStatus.INDEXED
     assert (outcomes["b.txt"].status, outcomes["b.txt"].error) == (
