@@ -86,11 +86,8 @@ def build_store(settings: Settings, owner: str) -> VectorStore:
             dimension=EMBEDDING_DIMENSION,
             prefix=settings.qdrant.collection_prefix,
             timeout_s=settings.qdrant.timeout_s,
-            rrf_k=settings.search.rrf_k,
         )
-    return EdgeVectorStore(
-        settings.shards_dir, dimension=EMBEDDING_DIMENSION, owner=owner, rrf_k=settings.search.rrf_k
-    )
+    return EdgeVectorStore(settings.shards_dir, dimension=EMBEDDING_DIMENSION, owner=owner)
 
 
 def build_runtime(

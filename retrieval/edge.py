@@ -32,7 +32,7 @@ from retrieval.payload import (
     search_filter,
     to_payload,
 )
-from retrieval.ports import ChunkPoint, Hit, Query
+from retrieval.ports import ChunkPoint, Fusion, FusionMethod, Hit, Query
 
 # Writes since the last optimize before we rebuild indexes; below Qdrant's own indexing threshold a
 # plain scan is as fast as HNSW, above it an unindexed segment makes every search slower.
@@ -45,6 +45,14 @@ def to_edge_filter(spec: FilterSpec) -> qe.Filter:
     must += [qe.FieldCondition(key=k, match=_match_any(values)) for k, values in spec.any_of]
     must_not: list[Any] = [qe.FieldCondition(key=k, match=qe.MatchValue(v)) for k, v in spec.not_equals]
     return qe.Filter(must=must, must_not=must_not or None)
+
+
+def _edge_fusion(fusion: Fusion) -> Any:
+    """The engine's fusion for ``fusion`` (typed ``Any``: the stub lists ``Fusion``, not its members)."""
+    if fusion.method == FusionMethod.DBSF:
+        return qe.Fusion.Dbsf()
+    weights = None if fusion.dense_weight == 1.0 else [fusion.dense_weight, 1.0]
+    return qe.Fusion.Rrf(k=fusion.rrf_k, weights=weights)
 
 
 def _match_any(values: tuple[str | int, ...]) -> qe.MatchAny:
@@ -65,10 +73,9 @@ class _TenantShard:
 
 
 class EdgeVectorStore:
-    def __init__(self, root: Path, *, dimension: int, owner: str = "tessera", rrf_k: int = 60) -> None:
+    def __init__(self, root: Path, *, dimension: int, owner: str = "tessera") -> None:
         self._root = root
         self._dimension = dimension
-        self._rrf_k = rrf_k
         self._shards: dict[str, _TenantShard] = {}
         self._lock = threading.Lock()
         root.mkdir(parents=True, exist_ok=True)
@@ -162,7 +169,7 @@ class EdgeVectorStore:
             request = qe.QueryRequest(
                 limit=k,
                 prefetches=stages,
-                query=qe.Fusion.Rrf(k=self._rrf_k),  # type: ignore[arg-type]  # stub lists Fusion, not its Rrf
+                query=_edge_fusion(query.fusion),
                 filter=flt,
                 with_payload=True,
             )
