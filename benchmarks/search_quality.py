@@ -15,6 +15,7 @@ point ids), so those variants cost one re-encode instead of a full ingest with r
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
@@ -29,7 +30,7 @@ from api.runtime import Runtime, build_runtime
 from core.settings import SearchSettings, Settings
 from core.types import TenantId
 from evals import beir
-from retrieval.bm25 import CHUNK_AVG_WORDS, QdrantBm25Encoder
+from retrieval.bm25 import CHUNK_AVG_WORDS, DEFAULT_B, DEFAULT_K1, QdrantBm25Encoder, titled
 from retrieval.edge import EdgeVectorStore
 from retrieval.payload import DENSE, from_payload
 from retrieval.ports import ChunkPayload, ChunkPoint, Embedder, Hit
@@ -39,9 +40,17 @@ from retrieval.search import Mode, SearchService
 class CachedQueries:
     """The real encoder, asked once per distinct query: every variant searches the same 809 texts."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, saved: Path | None = None) -> None:
         self._embedder = embedder
-        self._cache: dict[str, list[float]] = {}
+        self._saved = saved
+        self._cache: dict[str, list[float]] = (
+            json.loads(saved.read_text()) if saved and saved.exists() else {}
+        )
+
+    def save(self) -> None:
+        """Keep the vectors for the next variant's run (same model, same queries)."""
+        if self._saved is not None:
+            self._saved.write_text(json.dumps(self._cache))
 
     @property
     def dimension(self) -> int:
@@ -85,11 +94,12 @@ def run_grid(args: argparse.Namespace) -> None:
     variants = [v for v in variants if v.label in args.modes]
     variants += [parse_fusion(spec, base) for spec in args.fusion]
     runtime = build_runtime(settings, owner="benchmarks.search_quality")
-    queries = CachedQueries(runtime.embedder())
+    queries = CachedQueries(runtime.embedder(), args.query_cache)
     try:
         for variant in variants:
             started = time.perf_counter()
             hits = search_all(runtime, queries, TenantId(args.tenant), dataset, variant, args.depth)
+            queries.save()
             elapsed = time.perf_counter() - started
             for top in args.top:
                 result = beir.score(dataset, variant.mode, hits, beir.Aggregation(top=top))
@@ -143,8 +153,9 @@ def run_reencode(args: argparse.Namespace) -> None:
         embedded = embed(runtime, [text for _, text in dense_texts])
         vectors = {i: v for (i, _), v in zip(dense_texts, embedded, strict=True)}
         for i, (payload, dense) in enumerate(stored):
-            sparse_text = text_for(payload, args.title) if args.title_sparse else payload.text
-            points.append(ChunkPoint(payload, vectors.get(i, dense), sparse.encode_document(sparse_text)))
+            title = payload.title if args.title_sparse else ""
+            encoded = sparse.encode_document(payload.text, title=title)
+            points.append(ChunkPoint(payload, vectors.get(i, dense), encoded))
         for start in range(0, len(points), 256):
             store.upsert(tenant, points[start : start + 256])
         store.optimize(tenant)
@@ -155,9 +166,7 @@ def run_reencode(args: argparse.Namespace) -> None:
 
 def text_for(payload: ChunkPayload, title: str) -> str:
     """A chunk's text with its document's title in front, unless the chunk already starts with it."""
-    if title == "prefix" and payload.title and not payload.text.startswith(payload.title):
-        return f"{payload.title}\n{payload.text}"
-    return payload.text
+    return titled(payload.title, payload.text) if title == "prefix" else payload.text
 
 
 def embed(runtime: Runtime, texts: list[str]) -> list[list[float]]:
@@ -192,17 +201,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     grid.add_argument("--depth", type=int, default=beir.CHUNK_DEPTH)
     grid.add_argument("--modes", nargs="*", default=["dense", "bm25"], help="single-retriever baselines")
     grid.add_argument("--fusion", action="append", default=[], help="dbsf, rrf:K or rrf:K:W, ...@M")
+    grid.add_argument("--query-cache", type=Path, help="JSON file of query vectors, read and written")
     grid.add_argument("--top", action="append", type=int, default=[], help="chunks summed per document")
     again = commands.add_parser("reencode", help="copy a kept data dir with re-encoded chunk vectors")
     again.add_argument("--data-dir", type=Path, required=True)
     again.add_argument("--out", type=Path, required=True)
     again.add_argument("--tenant", required=True)
-    again.add_argument("--bm25-k", type=float, default=1.2)
-    again.add_argument("--bm25-b", type=float, default=0.75)
+    again.add_argument("--bm25-k", type=float, default=DEFAULT_K1)
+    again.add_argument("--bm25-b", type=float, default=DEFAULT_B)
     again.add_argument("--bm25-avg-len", type=float, default=CHUNK_AVG_WORDS)
     again.add_argument("--title", choices=["keep", "prefix"], default="keep")
     again.add_argument("--title-dense", action="store_true", help="re-embed with the title handling")
-    again.add_argument("--title-sparse", action="store_true", help="BM25 over the title handling")
+    again.add_argument("--title-sparse", action="store_true", help="BM25 with the title (the default)")
     args = parser.parse_args(argv)
     if args.command == "grid":
         args.top = args.top or [1]

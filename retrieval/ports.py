@@ -149,6 +149,8 @@ class Embedder(Protocol):
 
 
 class SparseEncoder(Protocol):
-    def encode_document(self, text: str) -> SparseVector: ...
+    def encode_document(self, text: str, *, title: str = "") -> SparseVector:
+        """A chunk's vector; ``title`` is its document's (redacted) title, which chunks may lack."""
+        ...
 
     def encode_query(self, text: str) -> SparseVector: ...
