@@ -309,10 +309,11 @@ def measure(
 
 
 def fusion_copy(data_dir: Path, fusion: str) -> Path:
-    """A copy of the index beside ``data_dir`` for a second server (one process owns an embedded index)."""
+    """A fresh copy of the index (and of this run's API keys) beside ``data_dir`` for a second server:
+    one process owns an embedded index."""
     copy = data_dir.with_name(f"{data_dir.name}-{fusion}")
-    if not copy.exists():
-        shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns(".owner", "server.log"))
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns(".owner", "server.log"))
     return copy
 
 

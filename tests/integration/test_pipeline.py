@@ -8,13 +8,14 @@ import pytest
 from sqlmodel import Session, select
 
 from core.access import AccessFilter
+from core.settings import ChunkingSettings
 from core.types import TenantId
 from ingest.document import Source
 from ingest.models import ItemStatus
 from ingest.sources import BadSource
 from provenance import store as docs_store
 from provenance.models import ChunkRecord, DocumentVersion
-from retrieval.search import SearchRequest
+from retrieval.search import Mode, SearchRequest
 from tests.conftest import RuntimeFactory
 from tests.support.fakes import FakeEmbedder
 from tests.support.records import record as any_record
@@ -207,3 +208,16 @@ def test_stale_points_are_never_returned(make_runtime: RuntimeFactory, database_
     )
     hits = runtime.search.search(ADMIN, SearchRequest("alpha version text", k=5))
     assert [(h.payload.doc_id, h.payload.version) for h in hits] == [("doc", 2)]
+
+
+def test_bm25_finds_every_chunk_of_a_document_by_its_title(
+    make_runtime: RuntimeFactory, database_url: str
+) -> None:
+    runtime = make_runtime(
+        database_url=database_url, chunking=ChunkingSettings(max_tokens=16, overlap_tokens=0)
+    )
+    text = " ".join(f"Sentence number {n} talks about fins and their regrowth." for n in range(6))
+    [outcome] = runtime.pipeline.run(T, [record("fish", text, title="Zebrafish")])
+    assert outcome.chunks >= 3
+    hits = runtime.search.search(ADMIN, SearchRequest("zebrafish", k=20, mode=Mode.SPARSE))
+    assert sorted(h.payload.chunk_index for h in hits) == list(range(outcome.chunks))
