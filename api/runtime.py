@@ -93,9 +93,8 @@ def build_store(settings: Settings, owner: str, *, dimension: int) -> VectorStor
             dimension=dimension,
             prefix=settings.qdrant.collection_prefix,
             timeout_s=settings.qdrant.timeout_s,
-            rrf_k=settings.search.rrf_k,
         )
-    return EdgeVectorStore(settings.shards_dir, dimension=dimension, owner=owner, rrf_k=settings.search.rrf_k)
+    return EdgeVectorStore(settings.shards_dir, dimension=dimension, owner=owner)
 
 
 def build_runtime(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +47,7 @@ from core.settings import Settings
 from core.types import tenant_id
 from retrieval.embedders import SentenceTransformerEmbedder
 
-TARGET_P50_RATIO = 1.5  # HTTP hybrid p50 / bare embed_query p50
+TARGET_P50_RATIO = 1.3  # HTTP hybrid p50 / bare embed_query p50
 TARGET_P95_MS = 60.0  # HTTP hybrid p95
 MODES = ("hybrid", "dense", "bm25")
 _METRIC_RE = re.compile(
@@ -235,6 +237,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--index", type=Path, help="data dir to build the index in and keep, or to reuse when it has one"
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--compare-fusion",
+        choices=["rrf", "dbsf"],
+        help="also time hybrid on a second server (a copy of the index) with this fusion, in every round",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {args.rounds}")
@@ -265,42 +272,88 @@ def measure(
     # The warm-up queries follow the timed ones in the file (they repeat only if the file is short).
     everything = read_queries(args.queries, args.num_queries + args.warmup)
     queries, warmup = everything[: args.num_queries], everything[args.num_queries :]
-    with running_server(data_dir, free_port(), data_dir / "server.log") as (base, server_pid):
-        phase = Phase((os.getpid(), server_pid), args.quiet_wait)
-        client = SearchClient(base, tokens, args.k)
-        try:
-            started = time.perf_counter()
-            client.run(warmup, "hybrid")  # loads the model and opens every shard
-            log(f"server warm after {time.perf_counter() - started:.1f} s")
-            client.check(queries[0])
-            # The baseline and the searches alternate: this machine's speed drifts by 10-20 % within
-            # minutes, so each round's ratio compares figures taken side by side.
-            rounds = []
-            for number in range(1, args.rounds + 1):
-                log(f"round {number}: embedding baseline (server idle)")
-                embed = time_embed(phase, embedder, queries, warmup)
-                log(f"round {number}: timing searches")
-                http = time_modes(phase, client, queries, args.modes.split(","), warmup)
-                rounds.append({"embed_query": embed, "http": http})
-        finally:
-            client.close()
+    with ExitStack() as servers:
+        base, server_pid = servers.enter_context(
+            running_server(data_dir, free_port(), data_dir / "server.log")
+        )
+        client = servers.enter_context(closing(SearchClient(base, tokens, args.k)))
+        pids = [os.getpid(), server_pid]
+        other: tuple[str, SearchClient] | None = None
+        if args.compare_fusion:
+            copy = fusion_copy(data_dir, args.compare_fusion)
+            env = {"TESSERA_SEARCH__FUSION": args.compare_fusion}
+            other_base, other_pid = servers.enter_context(
+                running_server(copy, free_port(), copy / "server.log", settings_env=env)
+            )
+            other = (f"hybrid ({args.compare_fusion})", SearchClient(other_base, tokens, args.k))
+            servers.enter_context(closing(other[1]))
+            pids.append(other_pid)
+        phase = Phase(tuple(pids), args.quiet_wait)
+        started = time.perf_counter()
+        for warming in [client] + ([other[1]] if other else []):
+            warming.run(warmup, "hybrid")  # loads the model and opens every shard
+            warming.check(queries[0])
+        log(f"server(s) warm after {time.perf_counter() - started:.1f} s")
+        # The baseline and the searches alternate: this machine's speed drifts by 10-20 % within
+        # minutes, so each round's ratio compares figures taken side by side.
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            log(f"round {number}: embedding baseline (server idle)")
+            embed = time_embed(phase, embedder, queries, warmup)
+            log(f"round {number}: timing searches")
+            http = time_modes(phase, client, queries, args.modes.split(","), warmup)
+            if other is not None:
+                label, compared = other
+                http.update(time_side_by_side(client, compared, label, queries, warmup))
+            rounds.append({"embed_query": embed, "http": http})
     return median_round(rounds)
 
 
-def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The round whose hybrid/embedding p50 ratio is the median, with every round's ratio beside it."""
+def time_side_by_side(
+    client: SearchClient, compared: SearchClient, label: str, queries: Sequence[str], warmup: Sequence[str]
+) -> dict[str, Any]:
+    """Hybrid on both servers, query by query in turn, so both see the same load on a shared machine."""
+    for warming in (client, compared):
+        warming.run(warmup, "hybrid")
+    ours: list[float] = []
+    theirs: list[float] = []
+    for i, query in enumerate(queries):
+        ours.append(client.search(i, query, "hybrid")[0])
+        theirs.append(compared.search(i, query, "hybrid")[0])
+    return {
+        "hybrid (side by side)": asdict(summarise(ours)) | {"foreign_cores": float("nan")},
+        f"{label} (side by side)": asdict(summarise(theirs)) | {"foreign_cores": float("nan")},
+    }
 
-    def ratio(r: dict[str, Any]) -> float:
-        hybrid = r["http"].get("hybrid")
+
+def fusion_copy(data_dir: Path, fusion: str) -> Path:
+    """A fresh copy of the index (and of this run's API keys) beside ``data_dir`` for a second server:
+    one process owns an embedded index."""
+    copy = data_dir.with_name(f"{data_dir.name}-{fusion}")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns(".owner", "server.log"))
+    return copy
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round whose hybrid/embedding p50 ratio is the median, with every round's ratios beside it."""
+
+    def ratio(r: dict[str, Any], mode: str = "hybrid") -> float:
+        hybrid = r["http"].get(mode)
         return float(hybrid["p50_ms"] / r["embed_query"]["p50_ms"]) if hybrid else 0.0
 
     ranked = sorted(rounds, key=ratio)
-    return {**ranked[len(ranked) // 2], "round_ratios": [ratio(r) for r in rounds]}
+    compared = [m for m in rounds[0]["http"] if m.startswith("hybrid (") and "side by side" in m]
+    return {
+        **ranked[len(ranked) // 2],
+        "round_ratios": [ratio(r) for r in rounds],
+        "compared_round_ratios": {m: [ratio(r, m) for r in rounds] for m in compared},
+    }
 
 
 def verdict(results: dict[str, Any]) -> dict[str, Any]:
     phases = [results["embed_query"], *results["http"].values()]
-    busiest = max(p["foreign_cores"] for p in phases)
+    busiest = max(p["foreign_cores"] for p in phases if not math.isnan(p["foreign_cores"]))
     hybrid = results["http"].get("hybrid")
     if hybrid is None:
         return {"met": None, "clean": busiest < QUIET_CORES}
@@ -336,6 +389,10 @@ def render(report: dict[str, Any]) -> str:
     if report.get("round_ratios"):
         each = ", ".join(f"{r:.2f}" for r in report["round_ratios"])
         lines.append(f"hybrid p50 / embed p50 per round: {each}; the table shows the median round")
+    for mode, ratios in report.get("compared_round_ratios", {}).items():
+        each = ", ".join(f"{r:.2f}" for r in ratios)
+        median = sorted(ratios)[len(ratios) // 2]
+        lines.append(f"{mode} p50 / embed p50 per round: {each} (median {median:.2f})")
     if targets.get("met") is not None:
         lines.append(
             f"hybrid p50 / embed p50 = {targets['hybrid_p50_over_embed_p50']:.2f} (target <= "

@@ -41,10 +41,16 @@ def serve_command(port: int) -> list[str]:
 
 @contextmanager
 def running_server(
-    data_dir: Path, port: int, log_path: Path, timeout_s: float = 120
+    data_dir: Path,
+    port: int,
+    log_path: Path,
+    timeout_s: float = 120,
+    settings_env: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, int]]:
-    """Start the API on ``data_dir``; yield its base URL and pid once /readyz answers; stop it gracefully."""
-    env = {**os.environ, "TESSERA_DATA_DIR": str(data_dir)}
+    """Start the API on ``data_dir``; yield its base URL and pid once /readyz answers; stop it gracefully.
+
+    ``settings_env`` overrides settings the way an operator would (``TESSERA_SEARCH__FUSION=rrf``)."""
+    env = {**os.environ, **(settings_env or {}), "TESSERA_DATA_DIR": str(data_dir)}
     with log_path.open("wb") as server_log:
         process = subprocess.Popen(serve_command(port), env=env, stdout=server_log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

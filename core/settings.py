@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,7 +76,10 @@ class SearchSettings(BaseModel):
     max_k: int = Field(default=100, ge=1, le=1000)
     # Candidates fetched per retriever before fusion, as a multiple of k.
     candidate_multiplier: int = Field(default=4, ge=1, le=20)
+    # How hybrid search merges the dense and the BM25 ranking; see docs/benchmarks.md for the figures.
+    fusion: Literal["dbsf", "rrf"] = "dbsf"
     rrf_k: int = Field(default=60, ge=1)
+    rrf_dense_weight: float = Field(default=1.0, gt=0, le=100)  # RRF only; BM25 weighs 1
 
     @model_validator(mode="after")
     def _default_within_max(self) -> SearchSettings:

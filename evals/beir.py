@@ -1,7 +1,7 @@
 """Retrieval evaluation on a BEIR-format dataset, through the real ingest and search paths.
 
 The corpus goes into a scratch tenant (dropped afterwards unless kept); each query is searched as an
-admin of that tenant; chunk hits collapse to documents by their best rank.
+admin of that tenant; chunk hits collapse to documents (``Aggregation``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from evals.metrics import mean, ndcg_at_k, recall_at_k
 from ingest.document import Source
 from ingest.pipeline import IngestPipeline, ItemOutcome
 from ingest.sources import BadSource, read_jsonl
+from retrieval.ports import Hit
 from retrieval.search import Mode, SearchRequest, SearchService
 
 
@@ -78,6 +79,33 @@ def ingest_corpus(
 
 
 CHUNK_DEPTH = 400  # chunk hits fetched per query; several chunks of one document count once
+RANKED_DOCUMENTS = 100
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """How a document's chunk hits make its score: the sum of its ``top`` best chunk scores.
+
+    ``top=1`` is the best chunk alone; a larger ``top`` rewards documents matching in several places.
+    """
+
+    top: int = 1
+
+    def __post_init__(self) -> None:
+        if self.top < 1:
+            raise ValueError(f"aggregation needs top >= 1, got {self.top}")
+
+
+def rank_documents(hits: Sequence[Hit], aggregation: Aggregation) -> list[tuple[str, float]]:
+    """Documents by aggregated score, best first; ties keep the order of their best chunk."""
+    scores: dict[str, list[float]] = {}
+    for hit in hits:  # hits arrive best first, so each list is sorted and dicts keep first-seen order
+        scores.setdefault(hit.payload.doc_id, []).append(hit.score)
+    totals = {doc: sum(chunk_scores[: aggregation.top]) for doc, chunk_scores in scores.items()}
+    return sorted(totals.items(), key=lambda item: item[1], reverse=True)
+
+
+BEST_CHUNK = Aggregation(top=1)
 
 
 def evaluate(
@@ -87,27 +115,31 @@ def evaluate(
     mode: Mode,
     *,
     depth: int = CHUNK_DEPTH,
+    aggregation: Aggregation = BEST_CHUNK,
     on_query: Callable[[], None] | None = None,
 ) -> ModeResult:
     allowed = AccessFilter.everything(tenant)
+    hits: dict[str, list[Hit]] = {}
+    for query_id, text in dataset.queries.items():
+        hits[query_id] = search.search(allowed, SearchRequest(query=text, k=depth, mode=mode))
+        if on_query is not None:
+            on_query()
+    return score(dataset, mode, hits, aggregation)
+
+
+def score(
+    dataset: BeirDataset, mode: Mode, hits: dict[str, list[Hit]], aggregation: Aggregation
+) -> ModeResult:
+    """nDCG@10 and Recall@100 of each query's chunk hits, collapsed to documents."""
     run: dict[str, list[tuple[str, float]]] = {}
     ndcgs: list[float] = []
     recalls: list[float] = []
-    for query_id, text in dataset.queries.items():
-        hits = search.search(allowed, SearchRequest(query=text, k=depth, mode=mode))
-        ranked: list[tuple[str, float]] = []
-        seen: set[str] = set()
-        for hit in hits:  # chunks → documents at their best rank
-            if hit.payload.doc_id not in seen:
-                seen.add(hit.payload.doc_id)
-                ranked.append((hit.payload.doc_id, hit.score))
-        ranked = ranked[:100]
+    for query_id, query_hits in hits.items():
+        ranked = rank_documents(query_hits, aggregation)[:RANKED_DOCUMENTS]
         run[query_id] = ranked
         ids = [doc for doc, _ in ranked]
         ndcgs.append(ndcg_at_k(ids, dataset.qrels[query_id], 10))
         recalls.append(recall_at_k(ids, dataset.qrels[query_id], 100))
-        if on_query is not None:
-            on_query()
     return ModeResult(mode, mean(ndcgs), mean(recalls), len(ndcgs), run)
 
 

@@ -343,7 +343,8 @@ class IngestPipeline:
                 write_id=write_id,
                 metadata=item.prepared.metadata,
             )
-            points.append(ChunkPoint(payload, vector, self._sparse.encode_document(chunk.text)))
+            sparse = self._sparse.encode_document(chunk.text, title=row.title)
+            points.append(ChunkPoint(payload, vector, sparse))
         return row, records, points
 
 

@@ -13,16 +13,32 @@ from retrieval.ports import SparseVector
 # Chunks hold at most ~200 encoder tokens (~130 words after stopwords); BM25's length
 # normalisation should be centred on that rather than the library's default of 256.
 CHUNK_AVG_WORDS = 120.0
+DEFAULT_K1 = 0.9
+DEFAULT_B = 0.4
 
 
 class QdrantBm25Encoder:
-    def __init__(self, *, k: float = 1.2, b: float = 0.75, avg_len: float = CHUNK_AVG_WORDS) -> None:
+    # k1 0.9 and b 0.4 (Anserini's BEIR settings) over the library's 1.2 / 0.75: SciFact train BM25
+    # nDCG@10 0.6930 against 0.6894, titles on; chunks are short enough that length matters less.
+    def __init__(
+        self, *, k: float = DEFAULT_K1, b: float = DEFAULT_B, avg_len: float = CHUNK_AVG_WORDS
+    ) -> None:
         self._model = Bm25(Bm25Config(k=k, b=b, avg_len=avg_len, language="english"))
 
-    def encode_document(self, text: str) -> SparseVector:
-        vector = self._model.embed_document(text)
+    def encode_document(self, text: str, *, title: str = "") -> SparseVector:
+        """BM25 terms of the chunk with its document's title in front (unless it starts with it): a
+        title names the subject that later chunks only refer to (SciFact train BM25 nDCG@10
+        0.6894 against 0.6824 without)."""
+        vector = self._model.embed_document(titled(title, text))
         return SparseVector(tuple(vector.indices), tuple(vector.values))
 
     def encode_query(self, text: str) -> SparseVector:
         vector = self._model.embed_query(text)
         return SparseVector(tuple(vector.indices), tuple(vector.values))
+
+
+def titled(title: str, text: str) -> str:
+    title = title.strip()
+    if not title or text.startswith(title):
+        return text
+    return f"{title}\n{text}"

@@ -34,7 +34,7 @@ from retrieval.payload import (
     search_filter,
     to_payload,
 )
-from retrieval.ports import ChunkPoint, Hit, Query
+from retrieval.ports import ChunkPoint, Fusion, FusionMethod, Hit, Query
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,14 @@ def to_edge_filter(spec: FilterSpec) -> qe.Filter:
     must += [qe.FieldCondition(key=k, match=_match_any(values)) for k, values in spec.any_of]
     must += [qe.FieldCondition(key=k, range=qe.RangeFloat(lt=limit)) for k, limit in spec.below]
     return qe.Filter(must=must)
+
+
+def _edge_fusion(fusion: Fusion) -> Any:
+    """The engine's fusion for ``fusion`` (typed ``Any``: the stub lists ``Fusion``, not its members)."""
+    if fusion.method == FusionMethod.DBSF:
+        return qe.Fusion.Dbsf()
+    weights = None if fusion.dense_weight == 1.0 else [fusion.dense_weight, 1.0]
+    return qe.Fusion.Rrf(k=fusion.rrf_k, weights=weights)
 
 
 def _match_any(values: tuple[str | int, ...]) -> qe.MatchAny:
@@ -69,10 +77,9 @@ class _TenantShard:
 
 
 class EdgeVectorStore:
-    def __init__(self, root: Path, *, dimension: int, owner: str = "tessera", rrf_k: int = 60) -> None:
+    def __init__(self, root: Path, *, dimension: int, owner: str = "tessera") -> None:
         self._root = root
         self._dimension = dimension
-        self._rrf_k = rrf_k
         self._shards: dict[str, _TenantShard] = {}
         self._lock = threading.Lock()
         root.mkdir(parents=True, exist_ok=True)
@@ -164,7 +171,7 @@ class EdgeVectorStore:
             request = qe.QueryRequest(
                 limit=k,
                 prefetches=stages,
-                query=qe.Fusion.Rrf(k=self._rrf_k),  # type: ignore[arg-type]  # stub lists Fusion, not its Rrf
+                query=_edge_fusion(query.fusion),
                 filter=flt,
                 with_payload=True,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from core.access import AccessFilter
@@ -76,13 +77,31 @@ def _exact(item: Scalar | None) -> bool:
     return isinstance(item, str) or (isinstance(item, int) and not isinstance(item, bool))
 
 
+class FusionMethod(StrEnum):
+    """How the engine merges the dense and the BM25 ranking of a hybrid query."""
+
+    RRF = "rrf"  # reciprocal rank fusion: only ranks count
+    # distribution-based score fusion: each list's scores scaled to its mean +/- 3 standard
+    # deviations, then summed
+    DBSF = "dbsf"
+
+
+@dataclass(frozen=True)
+class Fusion:
+    method: FusionMethod = FusionMethod.DBSF
+    rrf_k: int = 60
+    # RRF only: the dense ranking's weight against BM25's 1 (the engines weight DBSF lists equally).
+    dense_weight: float = 1.0
+
+
 @dataclass(frozen=True)
 class Query:
-    """Dense, sparse, or both; with both the engine fuses the two rankings (reciprocal rank fusion)."""
+    """Dense, sparse, or both; with both the engine fuses the two rankings as ``fusion`` says."""
 
     dense: Sequence[float] | None = None
     sparse: SparseVector | None = None
     filters: SearchFilters = field(default_factory=SearchFilters)
+    fusion: Fusion = field(default_factory=Fusion)
 
 
 @dataclass(frozen=True)
@@ -133,6 +152,8 @@ class Embedder(Protocol):
 
 
 class SparseEncoder(Protocol):
-    def encode_document(self, text: str) -> SparseVector: ...
+    def encode_document(self, text: str, *, title: str = "") -> SparseVector:
+        """A chunk's vector; ``title`` is its document's (redacted) title, which chunks may lack."""
+        ...
 
     def encode_query(self, text: str) -> SparseVector: ...

@@ -17,7 +17,16 @@ from core.errors import InvalidInputError
 from core.metadata import check_key
 from core.settings import SearchSettings
 from core.types import TenantId
-from retrieval.ports import Embedder, Hit, Query, SearchFilters, SparseEncoder, VectorStore
+from retrieval.ports import (
+    Embedder,
+    Fusion,
+    FusionMethod,
+    Hit,
+    Query,
+    SearchFilters,
+    SparseEncoder,
+    VectorStore,
+)
 
 MAX_QUERY_CHARS = 4_000
 
@@ -57,6 +66,9 @@ class SearchService:
         self._sparse = sparse
         self._current_writes = current_writes
         self._settings = settings
+        self._fusion = Fusion(
+            FusionMethod(settings.fusion), rrf_k=settings.rrf_k, dense_weight=settings.rrf_dense_weight
+        )
 
     def validate(self, request: SearchRequest) -> None:
         if not request.query.strip():
@@ -82,6 +94,7 @@ class SearchService:
             dense=self._embedder().embed_query(request.query) if request.mode != Mode.SPARSE else None,
             sparse=self._sparse.encode_query(request.query) if request.mode != Mode.DENSE else None,
             filters=request.filters,
+            fusion=self._fusion,
         )
         # Over-fetch a little so hits dropped by the re-check (a version being replaced) don't shorten
         # the page; candidates per retriever feed the fusion.

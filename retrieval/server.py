@@ -29,7 +29,7 @@ from retrieval.payload import (
     search_filter,
     to_payload,
 )
-from retrieval.ports import ChunkPoint, Hit, Query
+from retrieval.ports import ChunkPoint, Fusion, FusionMethod, Hit, Query
 
 
 def to_qdrant_filter(spec: FilterSpec) -> models.Filter:
@@ -43,23 +43,27 @@ def to_qdrant_filter(spec: FilterSpec) -> models.Filter:
     return models.Filter(must=must)
 
 
+def _server_fusion(fusion: Fusion) -> models.Query:
+    if fusion.method == FusionMethod.DBSF:
+        return models.FusionQuery(fusion=models.Fusion.DBSF)
+    weights = None if fusion.dense_weight == 1.0 else [fusion.dense_weight, 1.0]
+    return models.RrfQuery(rrf=models.Rrf(k=fusion.rrf_k, weights=weights))
+
+
 class QdrantServerStore:
-    def __init__(
-        self, client: QdrantClient, *, dimension: int, prefix: str = "tessera", rrf_k: int = 60
-    ) -> None:
+    def __init__(self, client: QdrantClient, *, dimension: int, prefix: str = "tessera") -> None:
         self._client = client
         self._dimension = dimension
         self._prefix = prefix
-        self._rrf_k = rrf_k
         self._known: set[str] = set()
         self._lock = threading.Lock()
 
     @classmethod
     def connect(
-        cls, url: str, *, api_key: str | None, dimension: int, prefix: str, timeout_s: float, rrf_k: int = 60
+        cls, url: str, *, api_key: str | None, dimension: int, prefix: str, timeout_s: float
     ) -> QdrantServerStore:
         client = QdrantClient(url=url, api_key=api_key, timeout=max(1, math.ceil(timeout_s)))
-        return cls(client, dimension=dimension, prefix=prefix, rrf_k=rrf_k)
+        return cls(client, dimension=dimension, prefix=prefix)
 
     def _exists(self, tenant: TenantId) -> str | None:
         """The tenant's collection name if it exists; a positive answer is remembered."""
@@ -152,7 +156,7 @@ class QdrantServerStore:
             only = prefetch[0]
             request: dict[str, Any] = {"query": only.query, "using": only.using}
         else:
-            request = {"prefetch": prefetch, "query": models.RrfQuery(rrf=models.Rrf(k=self._rrf_k))}
+            request = {"prefetch": prefetch, "query": _server_fusion(query.fusion)}
         response = self._call(
             lambda: self._client.query_points(
                 name, query_filter=flt, limit=k, with_payload=True, with_vectors=False, **request

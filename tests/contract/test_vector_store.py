@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import statistics
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 import qdrant_edge as qe
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from qdrant_client import QdrantClient, models
 
@@ -27,7 +28,15 @@ from core.types import TenantId
 from retrieval.bm25 import QdrantBm25Encoder
 from retrieval.edge import EdgeVectorStore
 from retrieval.payload import to_payload
-from retrieval.ports import ChunkPayload, ChunkPoint, Query, SearchFilters, VectorStore
+from retrieval.ports import (
+    ChunkPayload,
+    ChunkPoint,
+    Fusion,
+    FusionMethod,
+    Query,
+    SearchFilters,
+    VectorStore,
+)
 from retrieval.server import QdrantServerStore
 from tests.support.fakes import FakeEmbedder
 
@@ -273,6 +282,86 @@ def test_isolation_holds_for_any_content(store: VectorStore, docs_a: list[str], 
     hits = store.search(B, query(words), allowed=everyone(B), k=10, candidates=20)
     assert {h.payload.doc_id for h in hits} <= {"b0"}
     assert all(h.tenant == B for h in hits)
+
+
+FUSIONS = [
+    Fusion(FusionMethod.RRF, rrf_k=60),
+    Fusion(FusionMethod.RRF, rrf_k=2, dense_weight=3.0),
+    Fusion(FusionMethod.DBSF),
+]
+
+
+def test_a_heavier_dense_weight_lets_the_dense_ranking_win(store: VectorStore) -> None:
+    """Both lists hold both documents in opposite orders: dense favours 'first' (the query's words),
+    BM25 'second' (the query's term, more often in a shorter text)."""
+    store.upsert(A, [point("first", "red green blue zebra"), point("second", "zebra zebra")])
+    dense = embedder.embed_query("red green blue")
+    sparse = bm25.encode_query("zebra")
+
+    def winner(fusion: Fusion) -> str:
+        q = Query(dense=dense, sparse=sparse, fusion=fusion)
+        return store.search(A, q, allowed=everyone(A), k=2, candidates=2)[0].payload.doc_id
+
+    # Qdrant's weighted RRF scores rank r as 1 / (r / w + k - 1): with k = 1 that is w / r.
+    assert winner(Fusion(FusionMethod.RRF, rrf_k=1, dense_weight=5.0)) == "first"
+    assert winner(Fusion(FusionMethod.RRF, rrf_k=1, dense_weight=0.2)) == "second"
+
+
+def test_dbsf_sums_each_list_s_scores_scaled_to_mean_plus_minus_three_sigma(store: VectorStore) -> None:
+    texts = ["alpha beta gamma delta", "epsilon", "alpha epsilon zeta", "beta beta", "gamma epsilon"]
+    store.upsert(A, [point(f"d{i}", text) for i, text in enumerate(texts)])
+    dense, sparse = embedder.embed_query("alpha beta gamma"), bm25.encode_query("epsilon gamma")
+    wide = {"allowed": everyone(A), "k": 5, "candidates": 5}
+    expected: dict[str, float] = {}
+    for single in (Query(dense=dense), Query(sparse=sparse)):
+        listed = {h.payload.doc_id: h.score for h in store.search(A, single, **wide)}
+        mean = statistics.mean(listed.values())
+        sigma = statistics.stdev(listed.values())  # sample deviation, as Qdrant computes it
+        for doc, raw in listed.items():
+            expected[doc] = expected.get(doc, 0.0) + (raw - (mean - 3 * sigma)) / (6 * sigma)
+    fused = Query(dense=dense, sparse=sparse, fusion=Fusion(FusionMethod.DBSF))
+    got = {h.payload.doc_id: h.score for h in store.search(A, fused, **wide)}
+    assert got == pytest.approx(expected, rel=1e-4)
+
+
+WORDS = ["apple", "pear", "plum", "cake", "jam", "tart", "pie", "fig", "lime", "kiwi"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6), min_size=2, max_size=8),
+    asked=st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
+    fusion=st.sampled_from(FUSIONS),
+)
+def test_both_adapters_fuse_to_the_same_ranking(
+    tmp_path: Path, texts: list[list[str]], asked: list[str], fusion: Fusion
+) -> None:
+    """The embedded engine and the server adapter give every document the same fused score.
+
+    Documents tied inside one retriever's list may come in either order, and their rank-based
+    scores with them, so those cases are left out (engines break ties differently)."""
+    tenant = TenantId(f"t{secrets.token_hex(4)}")
+    edge = EdgeVectorStore(tmp_path / secrets.token_hex(4), dimension=DIM)
+    server = QdrantServerStore(QdrantClient(":memory:"), dimension=DIM)
+    points = [point(f"d{i}", " ".join(words)) for i, words in enumerate(texts)]
+    text = " ".join(asked)
+    q = Query(dense=embedder.embed_query(text), sparse=bm25.encode_query(text), fusion=fusion)
+    wide = {"allowed": everyone(tenant), "k": len(points), "candidates": len(points)}
+    try:
+        ranked = []
+        for adapter in (edge, server):
+            adapter.upsert(tenant, points)
+            ranked.append({h.payload.doc_id: h.score for h in adapter.search(tenant, q, **wide)})
+        for single in (Query(dense=q.dense), Query(sparse=q.sparse)):
+            scores = [round(h.score, 5) for h in edge.search(tenant, single, **wide)]
+            assume(len(set(scores)) == len(scores))
+    finally:
+        edge.close()
+        server.close()
+    from_edge, from_server = ranked
+    assert from_edge.keys() == from_server.keys()
+    for doc, fused in from_edge.items():
+        assert fused == pytest.approx(from_server[doc], rel=1e-3, abs=1e-4), doc
 
 
 def test_embedded_index_has_one_owner(tmp_path: Path) -> None:

@@ -10,13 +10,14 @@ from sqlmodel import Session, select
 
 from acl.filters import WriteGrant
 from core.access import AccessFilter
+from core.settings import ChunkingSettings
 from core.types import TenantId
 from ingest.document import Source
 from ingest.models import ItemStatus
 from ingest.sources import BadSource
 from provenance import store as docs_store
 from provenance.models import ChunkRecord, DocumentVersion
-from retrieval.search import SearchRequest
+from retrieval.search import Mode, SearchRequest
 from tests.conftest import RuntimeFactory
 from tests.support.fakes import FakeEmbedder
 from tests.support.records import record as any_record
@@ -231,3 +232,16 @@ def test_a_record_with_a_lone_surrogate_fails_alone(make_runtime: RuntimeFactory
     outcomes = sorted(runtime.pipeline.run(T, items, grant=OPERATOR), key=lambda o: o.position)
     assert [o.status for o in outcomes] == [ItemStatus.FAILED, ItemStatus.INDEXED]
     assert outcomes[0].error == "text is not valid Unicode (a lone surrogate)"
+
+
+def test_bm25_finds_every_chunk_of_a_document_by_its_title(
+    make_runtime: RuntimeFactory, database_url: str
+) -> None:
+    runtime = make_runtime(
+        database_url=database_url, chunking=ChunkingSettings(max_tokens=16, overlap_tokens=0)
+    )
+    text = " ".join(f"Sentence number {n} talks about fins and their regrowth." for n in range(6))
+    [outcome] = runtime.pipeline.run(T, [record("fish", text, title="Zebrafish")], grant=OPERATOR)
+    assert outcome.chunks >= 3
+    hits = runtime.search.search(ADMIN, SearchRequest("zebrafish", k=20, mode=Mode.SPARSE))
+    assert sorted(h.payload.chunk_index for h in hits) == list(range(outcome.chunks))
