@@ -96,5 +96,9 @@ PLACE_ENDINGS = tuple(
     )
 )
 
-# Words with foreign letters that English borrows and capitalises at a sentence's start.
-BORROWED_WORDS = _words("café naïve façade déjà protégé fiancé fiancée résumé rôle über señor señora crème")
+# Words with foreign letters that English borrows and capitalises at a sentence's start, and words with
+# a surname's ending that English uses as terms ("Kenyan runners", "a Markov chain", "Karnofsky score").
+BORROWED_WORDS = _words(
+    "café naïve façade déjà protégé fiancé fiancée résumé rôle über señor señora crème "
+    "kenyan markov karnofsky"
+)

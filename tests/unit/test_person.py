@@ -101,3 +101,8 @@ def test_addresses_eponyms_and_borrowed_words_are_not_people(text: str) -> None:
 def test_a_foreign_surname_is_found_alone_but_not_as_part_of_an_address(surname: str) -> None:
     assert _names(f"The report was sent to {surname} on Friday.") == [surname]
     assert _names(f"The report was sent to 14 {surname} 22, Suite 9.") == []
+
+
+@pytest.mark.parametrize("text", ["Kenyan runners won the race", "The Karnofsky performance status fell"])
+def test_terms_with_a_surnames_ending_stay(text: str) -> None:
+    assert _names(text) == []
