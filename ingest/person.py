@@ -31,7 +31,13 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from ingest.names import everyday_words, frequent_given_names, given_names, surnames
-from ingest.person_shapes import contact_block_spans, email_name_spans, foreign_shaped, near_digits
+from ingest.person_shapes import (
+    contact_block_spans,
+    email_name_spans,
+    foreign_shaped,
+    may_hold_shaped,
+    near_digits,
+)
 from ingest.person_text import (
     GLUED,
     QUOTES,
@@ -131,7 +137,7 @@ def _initial_spans(text: NameText) -> Iterator[Found]:
 
 def _shaped_spans(text: NameText) -> Iterator[Found]:
     """ "to Bekbolat Musliyevich", "Kónya": a foreign-shaped word and the capitalised words before it."""
-    if text.headline:
+    if text.headline or not may_hold_shaped(text.text):
         return
     common = everyday_words()
     for word in WORDS.finditer(text.text):

@@ -30,6 +30,8 @@ from ingest.person_words import (
 
 _SHORTEST_WITH_ENDING = 5  # "Ivanov" yes; "Kiev", "Slav", "Shiva"-like short words no
 _ENGLISH_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz'\u2019-")
+# A Latin letter with a mark (Latin-1, Extended-A and -B), or a capitalised word with a surname's ending.
+_SHAPE_HINT = re.compile(rf"[\u00c0-\u024f]|[A-Z][a-z]+(?:{'|'.join(SURNAME_ENDINGS)})\b")
 _EMAIL = re.compile(r"(?<![\w.+-])(?P<local>[A-Za-z][\w.+-]*)@[\w-]+(?:\.[\w-]+)+")
 _LINE_NAME = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|[^\W\d_]\.?")
 _CONTACT_LABEL = re.compile(r"(?i)(?<![\w-])(?:phone|tel|fax|mobile|cell|office|e-?mail|website|address)\b")
@@ -37,19 +39,24 @@ _CARD_SIGNALS = 2  # "fax" and "mobile", or a label and an address: a card, not 
 _CONTACT_LINES = 6  # how many lines below the first a phone or e-mail still belongs to the same card
 
 
+def may_hold_shaped(text: str) -> bool:
+    """A quick look at the whole text: most hold no marked letter and no surname ending at all."""
+    return _SHAPE_HINT.search(text) is not None
+
+
 def foreign_shaped(word: str) -> bool:
     """Written like a surname English does not have: foreign letters, or a surname's ending."""
-    lower = word.lower()
-    if lower in BORROWED_WORDS or lower.endswith(PLACE_ENDINGS) or not word[:1].isupper():
+    if not word[:1].isupper():
         return False
-    if any(c.isupper() for c in word[1:]):
+    ascii_only = word.isascii()
+    if ascii_only and (len(word) < _SHORTEST_WITH_ENDING or not word.endswith(SURNAME_ENDINGS)):
+        return False  # most words of a text leave here, before anything is lower-cased
+    lower = word.lower()
+    if lower in BORROWED_WORDS or lower.endswith(PLACE_ENDINGS) or not word[1:].islower():
         return False  # "UshurmaDratchev" is an address's local part, "HeLa" a cell line
-    foreign = any(c not in _ENGLISH_LETTERS for c in lower)
-    if foreign:
-        # Letters with marks only ("é", "ñ", "ø", "ł"), not other scripts' symbols or Greek letters in
-        # a formula: every letter must decompose to, or be, a Latin letter.
-        return all(_latin(c) for c in lower if c not in _ENGLISH_LETTERS)
-    return len(word) >= _SHORTEST_WITH_ENDING and lower.endswith(SURNAME_ENDINGS)
+    # Letters with marks only ("é", "ñ", "ø", "ł"), not other scripts' symbols or Greek letters in a
+    # formula: every letter must decompose to, or be, a Latin letter.
+    return ascii_only or all(_latin(c) for c in lower if c not in _ENGLISH_LETTERS)
 
 
 def near_digits(text: str, start: int, end: int) -> bool:
@@ -95,6 +102,8 @@ def contact_block_spans(text: str) -> Iterator[tuple[int, int]]:
 
 def email_name_spans(text: str) -> Iterator[tuple[int, int]]:
     """Two or three words that spell an e-mail address's local part: "Ada Kralj" for "adakralj@..."."""
+    if "@" not in text:
+        return
     locals_ = {re.sub(r"[._+-]|\d", "", m.group("local")).lower() for m in _EMAIL.finditer(text)}
     locals_.discard("")
     if not locals_:
