@@ -13,7 +13,9 @@ and the model's own entities, no second model:
   after the strongest ("name is") even a lower-cased name;
 - **speakers**: a name opening a line before a colon ("Ella: see you"), when it is a known name or
   the text is a dialogue (the same label opens several lines);
-- **lists**: names listed with a found one ("Konya, Becker and Vasquez").
+- **lists**: names listed with a found one ("Konya, Becker and Vasquez");
+- **shapes and cards** (``ingest.person_shapes``): a word written like a foreign surname with the
+  capitalised words around it, the first line of a contact card, words that spell an e-mail address.
 
 No rule takes a word followed by a technical noun ("Aurora kinase", "Cox regression"), a symbol glued
 to digits ("Cas9", "Ki-67"), or a given name that is an everyday word ("May", "Grace").
@@ -29,21 +31,32 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from ingest.names import everyday_words, frequent_given_names, given_names, surnames
-from ingest.person_words import FIELD_LABELS, NOT_NAMES, TECHNICAL_NOUNS
+from ingest.person_shapes import (
+    contact_block_spans,
+    email_name_spans,
+    foreign_shaped,
+    may_hold_shaped,
+    near_digits,
+)
+from ingest.person_text import (
+    GLUED,
+    QUOTES,
+    WORD,
+    WORDS,
+    Found,
+    NameText,
+    capitalised,
+    is_initial,
+    known,
+    lower_name_word,
+)
+from ingest.person_words import FIELD_LABELS, TECHNICAL_NOUNS
 
 MODEL_SCORE = 0.85  # what presidio's own spaCy recognizer gives
 CUE_SCORE = 0.8
 SPEAKER_SCORE = 0.75
 GIVEN_NAME_SCORE = 0.6
-MAX_NAME_WORDS = 4
 
-Found = tuple[int, int, float]  # start, end, score
-
-_QUOTES = "'\u2019"
-_WORD = rf"[^\W\d_]+(?:[{_QUOTES}-][^\W\d_]+)*"
-_WORDS = re.compile(rf"(?<![\w{_QUOTES}-]){_WORD}")
-# Words that may continue a name: single spaces between, an initial may carry a dot.
-_RUN = re.compile(rf"{_WORD}\.?(?:[ ]{_WORD}\.?){{0,{MAX_NAME_WORDS - 1}}}")
 _STRONG_CUE = re.compile(
     r"(?i)(?<![\w])(?:(?:my|his|her|their|your|our|maiden|last|first|full|middle|nick|user|sur)\s?name"
     r"(?:\s+(?:is|was|will be))?|name\s+(?:is|was)|called\s+me|calls?\s+me|named(?:\s+(?:him|her|them))?)"
@@ -64,108 +77,45 @@ _FIELD_CUE = re.compile(
 # What only a person does or has, right after a name: "Tomomi Nishiyama lives at", "Asya's kid".
 _PERSON_WORDS = re.compile(
     r"[ ](?:lives|lived|said|says|wrote|writes|told|tells|asked|asks|replied|married|smiled|laughed|"
-    rf"was born|is married)\b|[{_QUOTES}]s[ ](?:kid|kids|wife|husband|son|daughter|mother|father|mom|dad|"
+    rf"was born|is married)\b|[{QUOTES}]s[ ](?:kid|kids|wife|husband|son|daughter|mother|father|mom|dad|"
     r"brother|sister|friend|partner|boyfriend|girlfriend|children|family)\b|[ ]\((?:she|he|they)/"
 )
 # The one to three capitalised words or initials that end where a person word begins.
-_NAME_BEFORE = re.compile(rf"(?<![\w{_QUOTES}-])(?:{_WORD}|[A-Z]\.?)(?:[ ](?:{_WORD}|[A-Z]\.?)){{0,2}}$")
-_WITH_INITIAL = re.compile(rf"(?<![\w{_QUOTES}-]){_WORD}[ ][A-Z]\.?[ ]{_WORD}(?![\w{_QUOTES}-])")
-_LIST_AFTER = re.compile(rf"(?:,[ ]and[ ]|,[ ]|[ ]and[ ]|[ ]&[ ])(?P<name>{_WORD})")
-_LIST_BEFORE = re.compile(rf"(?<![\w{_QUOTES}-])(?P<name>{_WORD}(?:[ ]{_WORD})?)(?:,[ ]|[ ]and[ ]|[ ]&[ ])$")
-_SPEAKER = re.compile(rf"(?m)^[ \t>*-]*(?P<label>{_WORD}(?:[ ]{_WORD}){{0,2}})[ \t]*:[ \t]")
-_GLUED = re.compile(rf"[\d+/-]|[{_QUOTES}]?[^\W\d_]")
-_POSSESSIVE = re.compile(rf"[{_QUOTES}]s$")
+_NAME_BEFORE = re.compile(rf"(?<![\w{QUOTES}-])(?:{WORD}|[A-Z]\.?)(?:[ ](?:{WORD}|[A-Z]\.?)){{0,2}}$")
+_WITH_INITIAL = re.compile(rf"(?<![\w{QUOTES}-]){WORD}[ ][A-Z]\.?[ ]{WORD}(?![\w{QUOTES}-])")
+_LIST_AFTER = re.compile(rf"(?:,[ ]and[ ]|,[ ]|[ ]and[ ]|[ ]&[ ])(?P<name>{WORD})")
+_LIST_BEFORE = re.compile(rf"(?<![\w{QUOTES}-])(?P<name>{WORD}(?:[ ]{WORD})?)(?:,[ ]|[ ]and[ ]|[ ]&[ ])$")
+_SPEAKER = re.compile(rf"(?m)^[ \t>*-]*(?P<label>{WORD}(?:[ ]{WORD}){{0,2}})[ \t]*:[ \t]")
+_WORD_BEFORE = re.compile(rf"(?<![\w{QUOTES}-]){WORD}[ ]$")
+_POSSESSIVE = re.compile(rf"[{QUOTES}]s$")
 
 
-def _is_initial(word: str) -> bool:
-    return len(word.rstrip(".")) == 1 and word[0].isupper()
-
-
-def _capitalised(word: str) -> bool:
-    """Written like a name: a capital first, and not all capitals ("Ella", "McKay", "O'Neil")."""
-    letters = word.rstrip(".")
-    return len(letters) > 1 and letters[0].isupper() and not letters.isupper() and "." not in letters
-
-
-def _known(word: str) -> bool:
-    lower = word.lower()
-    return lower in given_names() or lower in surnames()
-
-
-def _lower_name_word(token: str) -> bool:
-    return token.isalpha() and token.lower() not in NOT_NAMES and token.lower() not in TECHNICAL_NOUNS
-
-
-class _Text:
-    """One text with what every rule asks of it worked out once."""
-
-    def __init__(self, text: str, nlp_artifacts: Any) -> None:
-        self.text = text
-        words = _WORDS.findall(text)
-        self.lower_words = frozenset(w for w in words if w.islower())
-        # In a one-line Headline Case title a capital says nothing about a word being a name (an
-        # address block or a signature is capitalised too, and full of names: hence one line only).
-        long_words = [w for w in words if len(w) > 3]
-        self.headline = (
-            "\n" not in text.strip()
-            and len(long_words) >= 5
-            and sum(w[0].isupper() for w in long_words) > 0.6 * len(long_words)
-        )
-        entities = getattr(getattr(nlp_artifacts, "tokens", None), "ents", None) or ()  # the spaCy Doc
-        self.people = [e for e in entities if e.label_ == "PERSON"]
-
-    def technical_after(self, end: int) -> bool:
-        match = _WORDS.search(self.text, end, min(len(self.text), end + 40))
-        return match is not None and match.group().lower() in TECHNICAL_NOUNS
-
-    def name_run(self, start: int, *, lower_ok: bool = False) -> tuple[int, int] | None:
-        """The name starting at ``start``: its capitalised words and initials, up to the first other word.
-
-        With ``lower_ok`` (after "my name is") a lower-case name is taken too, continued in lower case.
-        """
-        match = _RUN.match(self.text, start)
-        if match is None:
-            return None
-        end, words = start, 0
-        for word in re.finditer(r"\S+", match.group()):
-            token = word.group()
-            lower = lower_ok and token.islower() and _lower_name_word(token)
-            if not (_capitalised(token) or _is_initial(token) or lower):
-                break
-            end = start + word.end() - (token.endswith(".") and not _is_initial(token))
-            words += not _is_initial(token)
-            lower_ok = lower  # a lower-case name goes on in lower case only
-        if words == 0 or self.technical_after(end):
-            return None  # initials alone ("I", "A.") are not a name
-        return start, end
-
-
-def _model_spans(text: _Text) -> Iterator[Found]:
+def _model_spans(text: NameText) -> Iterator[Found]:
     for entity in text.people:
         span = text.text[entity.start_char : entity.end_char].split("\n")[0]
         span = _POSSESSIVE.sub("", span).rstrip(" .,;:")
         words = span.split()
         end = entity.start_char + len(span)
-        if not words or not all(_capitalised(w) or _is_initial(w) for w in words):
+        if not words or not all(capitalised(w) or is_initial(w) for w in words):
             continue
-        if not any(_capitalised(w) for w in words) or text.technical_after(end):
+        if not any(capitalised(w) for w in words) or text.technical_after(end):
             continue
-        if len(words) == 1 and (not _known(span) or span.lower() in text.lower_words):
+        if len(words) == 1 and (not known(span) or span.lower() in text.lower_words):
             continue
-        if text.headline and not all(_known(w) or _is_initial(w) for w in words):
+        if text.headline and not all(known(w) or is_initial(w) for w in words):
             continue
         yield entity.start_char, end, MODEL_SCORE
 
 
-def _given_name_spans(text: _Text) -> Iterator[Found]:
+def _given_name_spans(text: NameText) -> Iterator[Found]:
     if text.headline:
         return
     given, frequent = given_names(), frequent_given_names()
-    for word in _WORDS.finditer(text.text):
+    for word in WORDS.finditer(text.text):
         token, start, end = word.group(), word.start(), word.end()
-        if not _capitalised(token) or token.lower() not in given or token.lower() in text.lower_words:
+        if not capitalised(token) or token.lower() not in given or token.lower() in text.lower_words:
             continue
-        if _GLUED.match(text.text, end) or (start > 0 and text.text[start - 1] in "-/"):
+        if GLUED.match(text.text, end) or (start > 0 and text.text[start - 1] in "-/"):
             continue  # "Ki-67", "Cas9", "Na+": a symbol, not a name
         run = text.name_run(start)
         if run is None:
@@ -175,17 +125,50 @@ def _given_name_spans(text: _Text) -> Iterator[Found]:
         yield (*run, GIVEN_NAME_SCORE)
 
 
-def _initial_spans(text: _Text) -> Iterator[Found]:
+def _initial_spans(text: NameText) -> Iterator[Found]:
     if text.headline:
         return
     for match in _WITH_INITIAL.finditer(text.text):
         first, _, last = match.group().split(" ")
         technical = last.lower() in TECHNICAL_NOUNS or text.technical_after(match.end())
-        if _capitalised(first) and _capitalised(last) and not technical:
+        if capitalised(first) and capitalised(last) and not technical:
             yield match.start(), match.end(), GIVEN_NAME_SCORE
 
 
-def _cue_spans(text: _Text) -> Iterator[Found]:
+def _shaped_spans(text: NameText) -> Iterator[Found]:
+    """ "to Bekbolat Musliyevich", "Kónya": a foreign-shaped word and the capitalised words before it."""
+    if text.headline or not may_hold_shaped(text.text):
+        return
+    common = everyday_words()
+    for word in WORDS.finditer(text.text):
+        token, start, end = word.group(), word.start(), word.end()
+        if not foreign_shaped(token) or token.lower() in text.lower_words:
+            continue
+        if GLUED.match(text.text, end) or (start > 0 and text.text[start - 1] in "-/"):
+            continue
+        if near_digits(text.text, start, end) or text.text.startswith("@", end):
+            continue  # "594 Hegedűs utca", "Domoszló\n Hungary 34796": an address
+        run = text.name_run(start)
+        if run is None:
+            continue
+        while (before := _WORD_BEFORE.search(text.text, max(0, run[0] - 40), run[0])) is not None:
+            previous = before.group().strip()
+            if (
+                not capitalised(previous)
+                or previous.lower() in common
+                or previous.lower() in text.lower_words
+            ):
+                break
+            run = (before.start(), run[1])
+        yield (*run, GIVEN_NAME_SCORE)
+
+
+def _layout_spans(text: NameText) -> Iterator[Found]:
+    for start, end in (*contact_block_spans(text.text), *email_name_spans(text.text)):
+        yield start, end, CUE_SCORE
+
+
+def _cue_spans(text: NameText) -> Iterator[Found]:
     for match in _STRONG_CUE.finditer(text.text):
         run = text.name_run(match.end(), lower_ok=True)
         if run is not None:
@@ -201,7 +184,7 @@ def _cue_spans(text: _Text) -> Iterator[Found]:
             yield (*run, CUE_SCORE)
 
 
-def _before_person_words(text: _Text) -> Iterator[Found]:
+def _before_person_words(text: NameText) -> Iterator[Found]:
     for match in _PERSON_WORDS.finditer(text.text):
         before = _NAME_BEFORE.search(text.text, max(0, match.start() - 80), match.start())
         if before is None:
@@ -209,10 +192,10 @@ def _before_person_words(text: _Text) -> Iterator[Found]:
         words = before.group().split(" ")
         # the name is the capitalised words just before: "The true gender of Ella said" -> "Ella"
         kept = len(words)
-        while kept and (_capitalised(words[kept - 1]) or _is_initial(words[kept - 1])):
+        while kept and (capitalised(words[kept - 1]) or is_initial(words[kept - 1])):
             kept -= 1
         name = " ".join(words[kept:])
-        if name and _capitalised(name.split(" ")[0]) and not _is_sentence_word(name, text):
+        if name and capitalised(name.split(" ")[0]) and not _is_sentence_word(name, text):
             yield match.start() - len(name), match.start(), CUE_SCORE
         elif not name and (lower := _lower_name_before(words)):
             yield match.start() - len(lower), match.start(), CUE_SCORE
@@ -222,34 +205,34 @@ def _lower_name_before(words: list[str]) -> str:
     """ "eva kleist lives at": a lower-case name, when it opens with a known given name."""
     for first in range(max(0, len(words) - 3), len(words)):
         candidate = words[first:]
-        if candidate[0].lower() in given_names() and all(_lower_name_word(w) for w in candidate):
+        if candidate[0].lower() in given_names() and all(lower_name_word(w) for w in candidate):
             return " ".join(candidate)
     return ""
 
 
 def _known_lower(text: str, start: int) -> bool:
-    word = _WORDS.match(text, start)
+    word = WORDS.match(text, start)
     return word is not None and word.group().islower() and word.group() in given_names()
 
 
-def _is_sentence_word(name: str, text: _Text) -> bool:
+def _is_sentence_word(name: str, text: NameText) -> bool:
     """A capitalised everyday word ("He said", "They lived") is not a name."""
     first = name.split(" ")[0].lower()
     return first in everyday_words() or (" " not in name and first in text.lower_words)
 
 
-def _speaker_spans(text: _Text) -> Iterator[Found]:
+def _speaker_spans(text: NameText) -> Iterator[Found]:
     labels = [m for m in _SPEAKER.finditer(text.text) if m.group("label").lower() not in FIELD_LABELS]
     turns = Counter(m.group("label") for m in labels)
     dialogue = len(labels) >= 3
     for match in labels:
         label = match.group("label")
         words = label.split()
-        if all(_capitalised(w) for w in words) and (_known(words[0]) or (dialogue and turns[label] >= 2)):
+        if all(capitalised(w) for w in words) and (known(words[0]) or (dialogue and turns[label] >= 2)):
             yield match.start("label"), match.end("label"), SPEAKER_SCORE
 
 
-def _listed_with(text: _Text, found: list[Found]) -> Iterator[Found]:
+def _listed_with(text: NameText, found: list[Found]) -> Iterator[Found]:
     """Names listed beside a found one: "founders: Konya, Becker and Vasquez"."""
     for start, end, score in found:
         cursor = end
@@ -281,7 +264,7 @@ def _joined(found: list[Found]) -> list[Found]:
 
 def person_spans(text: str, nlp_artifacts: Any = None) -> list[Found]:
     """Every name the rules find in ``text``; ``nlp_artifacts`` are presidio's, holding the spaCy Doc."""
-    view = _Text(text, nlp_artifacts)
+    view = NameText(text, nlp_artifacts)
     found = [
         *_model_spans(view),
         *_given_name_spans(view),
@@ -289,6 +272,8 @@ def person_spans(text: str, nlp_artifacts: Any = None) -> list[Found]:
         *_cue_spans(view),
         *_before_person_words(view),
         *_speaker_spans(view),
+        *_shaped_spans(view),
+        *_layout_spans(view),
     ]
     return _joined(found + list(_listed_with(view, found)))
 

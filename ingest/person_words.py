@@ -69,3 +69,36 @@ NOT_NAMES = _words(
     him them me us you incorrect wrong correct missing spelled misspelled written listed shown
     """
 )
+
+# Endings of surnames from Slavic, Baltic, Finnish, Romanian, Greek, Turkish, Armenian, Georgian and
+# Nordic languages that no English word of five letters or more has ("Bayesian", "Atlantic" and
+# "Heidelberg" share theirs with English, so "-ian", "-ic" and "-berg" are not here).
+SURNAME_ENDINGS = tuple(
+    sorted(
+        _words(
+            """
+            ov ova ev eva vich vych vić ovic evic ić ski ska sky enko chuk czyk yan nen poulos akis escu
+            oglu oğlu shvili dze sson sdottir dóttir
+            """
+        )
+    )
+)
+
+# Street and place words of the same languages: "Mellemstræde", "Kopfhölzistrasse", "Hlíðarvegur".
+PLACE_ENDINGS = tuple(
+    sorted(
+        _words(
+            """
+            strasse straße stræde stræti vegur braut gade vej gasse straat utca ulica cesta platz gatan
+            vägen veien katu
+            """
+        )
+    )
+)
+
+# Words with foreign letters that English borrows and capitalises at a sentence's start, and words with
+# a surname's ending that English uses as terms ("Kenyan runners", "a Markov chain", "Karnofsky score").
+BORROWED_WORDS = _words(
+    "café naïve façade déjà protégé fiancé fiancée résumé rôle über señor señora crème "
+    "kenyan markov karnofsky"
+)

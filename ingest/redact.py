@@ -35,7 +35,8 @@ ENTITIES = PII_ENTITIES + SECRET_ENTITIES
 # Part of every stored version's "unchanged" fingerprint: bump it whenever what redaction finds changes
 # (a recognizer, pattern, threshold or model), so documents stored under the old policy are processed
 # again on their next ingest. 2: secret values by name, format and provider (ingest.secret_*); PERSON
-# kept only where it looks like a name, with name and speaker cues; Luhn cards and local phone formats;
+# kept only where it looks like a name, with name and speaker cues, foreign-shaped surnames, contact
+# cards and names spelled by an e-mail address (ingest.person_shapes); Luhn cards and local phone formats;
 # identifiers (source_uri, path-like metadata) redacted for e-mails and secrets only.
 REDACTION_POLICY_VERSION = "presidio-2"
 # What an identifier is never searched for: these rules read words and digit groups, and a path

@@ -62,3 +62,47 @@ def test_the_gazetteers_hold_international_names_but_not_everyday_words() -> Non
 def test_a_given_name_with_its_surname_is_taken_whole(first: str, last: str) -> None:
     text = f"The report was sent to {first} {last} on Friday."
     assert _names(text) == [f"{first} {last}"]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("The prize went to Kónya and Ryhänen this year.", ["Kónya", "Ryhänen"]),  # foreign letters
+        ("Please forward it to Bekbolat Musliyevich today", ["Bekbolat Musliyevich"]),  # a surname ending
+        ("We talked with Petrenko about it", ["Petrenko"]),
+        ("Quenby Dartrell\n\nplumber\n\nPhone:\n0123 4567\n\nE-mail:\nqd@example.org", ["Quenby Dartrell"]),
+        ("quenby dartrell\nacme\nunit 9\n0123 4567 office\n0123 4568 fax", ["quenby dartrell"]),  # a card
+        ("Send it to Quenby Dartrell, quenbydartrell@example.org, by noon", ["Quenby Dartrell"]),
+        ("cc: q.dartrell@example.org (Quenby Dartrell)", ["Quenby Dartrell"]),  # the address spells it
+    ],
+)
+def test_names_in_no_list_are_found_by_their_shape_or_their_card(text: str, names: list[str]) -> None:
+    assert _names(text) == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sjögren syndrome and Müller cells were studied",  # eponyms before a technical noun
+        "We used a Bayesian model on the Atlantic cohort",  # English words with surname-like endings
+        "The office is at 594 Hegedűs utca, Domoszló\n Hungary 34796",  # an address
+        "Deliver to 12 Mellemstræde, Vordingborg",  # a street name
+        "Write to UshurmaDratchev@example.org",  # an e-mail address's local part is not a name
+        "Quarterly Report\nPhone sales rose by a tenth",  # a heading over a line with one contact word
+        "Cell Lines\nPhone: 0123 4567\nFax: 0123 4568",  # a heading of common words over a card
+        "Our café and the naïve group",  # borrowed words with foreign letters
+    ],
+)
+def test_addresses_eponyms_and_borrowed_words_are_not_people(text: str) -> None:
+    assert _names(text) == []
+
+
+@given(st.sampled_from(["Kovalenko", "Ivanova", "Nieminen", "Popescu", "Andersson", "Wiśniewska"]))
+def test_a_foreign_surname_is_found_alone_but_not_as_part_of_an_address(surname: str) -> None:
+    assert _names(f"The report was sent to {surname} on Friday.") == [surname]
+    assert _names(f"The report was sent to 14 {surname} 22, Suite 9.") == []
+
+
+@pytest.mark.parametrize("text", ["Kenyan runners won the race", "The Karnofsky performance status fell"])
+def test_terms_with_a_surnames_ending_stay(text: str) -> None:
+    assert _names(text) == []
