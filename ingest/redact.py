@@ -138,18 +138,15 @@ class PresidioRedactor:
 
     def _pii_recognizers(self) -> list[Any]:
         """The recognizers for ``PII_ENTITIES``; the secrets' come from ``ingest.secrets``."""
-        from presidio_analyzer.predefined_recognizers import (
-            EmailRecognizer,
-            IpRecognizer,
-            UsSsnRecognizer,
-        )
+        from presidio_analyzer.predefined_recognizers import IpRecognizer, UsSsnRecognizer
 
+        from ingest.emails import StrictEmailRecognizer
         from ingest.payments import CaseBlindIbanRecognizer, LuhnCardRecognizer
         from ingest.person import PersonRecognizer
         from ingest.phones import CodeAwarePhoneRecognizer, LocalPhoneRecognizer
 
         return [
-            EmailRecognizer(),
+            StrictEmailRecognizer(),  # presidio's, without version pins like x/sys@v0.30.0
             CodeAwarePhoneRecognizer(),  # presidio's, run only near digits, codes like PD 0332991 left
             LocalPhoneRecognizer(),  # numbers written without an area code, near a word like "call"
             LuhnCardRecognizer(),  # any 12-19 digit number that passes Luhn, in the usual groupings

@@ -8,6 +8,8 @@ prose pays a few substring checks for all of them.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator
 
@@ -61,7 +63,8 @@ def _headers(text: str, lowered: str) -> Iterator[Found]:
     if "authorization" in lowered:
         for match in _AUTHORIZATION.finditer(text):
             value, scheme = match.group("value"), (match.group("scheme") or "").lower()
-            if len(value) >= 8 and not is_placeholder(value) and not value.isalpha():
+            credential = scheme == "basic" and _is_basic_credential(value)
+            if credential or (len(value) >= 8 and not is_placeholder(value) and not value.isalpha()):
                 entity = {"basic": "BASIC_AUTH", "bearer": "BEARER_TOKEN"}.get(scheme, "AUTH_HEADER")
                 yield Found(entity, "authorization header", match.start("value"), match.end("value"), 0.9)
     if "bearer" in lowered:
@@ -69,6 +72,17 @@ def _headers(text: str, lowered: str) -> Iterator[Found]:
             value = match.group("value")
             if not is_placeholder(value) and not value.isalpha():
                 yield Found("BEARER_TOKEN", "bearer token", match.start("value"), match.end("value"), 0.9)
+
+
+def _is_basic_credential(value: str) -> bool:
+    """A Basic value is base64 of ``user:password``, which may be letters only (``dXNlcjpwYXNz``): decode
+    it rather than judging its look."""
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    user, colon, password = decoded.partition(":")
+    return bool(colon) and decoded.isprintable() and not is_placeholder(f"{user}:{password}")
 
 
 def _command_lines(text: str, lowered: str) -> Iterator[Found]:

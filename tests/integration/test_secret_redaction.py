@@ -54,3 +54,17 @@ def test_no_hard_negative_is_taken_for_a_secret(redactor: PresidioRedactor) -> N
         if set(result.counts) & set(SECRET_ENTITIES)
     ]
     assert flagged == []
+
+
+def test_a_letters_only_basic_credential_is_still_a_credential(redactor: PresidioRedactor) -> None:
+    # base64 of "user:pass" is all letters; judging its look alone let it through.
+    [stored] = redactor.redact(["Authorization: Basic dXNlcjpwYXNz\nAuthorization: Basic realm"])
+    assert stored.text == "Authorization: Basic <BASIC_AUTH>\nAuthorization: Basic realm"
+
+
+@pytest.mark.parametrize(
+    "pinned", ["golang.org/x/sys@v0.30.0", "github.com/spf13/pflag@v1.0.6", "left-pad@1.3.0"]
+)
+def test_version_pins_are_not_e_mail_addresses(redactor: PresidioRedactor, pinned: str) -> None:
+    [stored] = redactor.redact([f"bump {pinned} and mail ops@example.com"])
+    assert stored.text == f"bump {pinned} and mail <EMAIL_ADDRESS>"
