@@ -37,8 +37,9 @@ ENTITIES = PII_ENTITIES + SECRET_ENTITIES
 # again on their next ingest. 2: secret values by name, format and provider (ingest.secret_*); PERSON
 # kept only where it looks like a name, with name and speaker cues, foreign-shaped surnames, contact
 # cards and names spelled by an e-mail address (ingest.person_shapes); Luhn cards and local phone formats;
-# identifiers (source_uri, path-like metadata) redacted for e-mails and secrets only.
-REDACTION_POLICY_VERSION = "presidio-2"
+# identifiers (source_uri, path-like metadata) redacted for e-mails and secrets only. 3: letters-only Basic
+# credentials decoded; version pins (x/sys@v0.30.0) are not e-mail addresses.
+REDACTION_POLICY_VERSION = "presidio-3"
 # What an identifier is never searched for: these rules read words and digit groups, and a path
 # segment or host name is made of exactly those.
 _NOT_IN_IDENTIFIERS = frozenset(PII_ENTITIES) - {"EMAIL_ADDRESS"}
