@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,6 @@ from tests.conftest import RuntimeFactory
 from tests.support.pdf import make_pdf
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def runtime(make_runtime: RuntimeFactory, database_url: str) -> Runtime:
-    return make_runtime(database_url=database_url)
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime=runtime)) as test_client:
-        yield test_client
 
 
 def key(

@@ -8,7 +8,6 @@ version is shown only to readers of its own labels.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from acl.filters import WriteGrant, may_write, write_grant
-from api.app import create_app
 from api.cli import app as cli_app
 from api.runtime import Runtime
 from core.access import AccessFilter
@@ -36,17 +34,6 @@ from tests.support.records import record
 T = TenantId("acme")
 OPERATOR = WriteGrant.everything(T)
 WRITER_ROLES = ("ingest", "eng")
-
-
-@pytest.fixture
-def runtime(make_runtime: RuntimeFactory, database_url: str) -> Runtime:
-    return make_runtime(database_url=database_url)
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime=runtime)) as test_client:
-        yield test_client
 
 
 def problem(response: Any, status: int) -> str:
