@@ -1,10 +1,8 @@
-"""Turn a principal into what it may read and write, once; every reader and writer asks here.
+"""The write side of a decision, and the checks every writer makes with it.
 
-Until policies are administered with Casbin, the rule is: ``admin`` reads and writes every label in its
-tenant; ``ingest`` writes the labels it holds (its roles and ``public``); anyone else reads ``public``
-plus the labels named like their roles and writes nothing. A chunk is readable when it shares at least
-one label with the read set; a document is writable when *every* one of its labels is in the write set,
-so nobody publishes into, overwrites or deletes text under a label they could not have written.
+A document is writable when *every* one of its labels may be written and none is denied, so nobody
+publishes into, overwrites or deletes text under a label they could not have written. The read side is
+``core.access.AccessFilter``; both come from the tenant's policy (``acl.enforcer``).
 """
 
 from __future__ import annotations
@@ -13,32 +11,28 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.access import EVERY_LABEL, AccessFilter, EveryLabel, LabelGrant
+from acl.rules import AUDIT_OBJECT, RESERVED_PREFIXES
+from core.access import EVERY_LABEL, EveryLabel, LabelGrant
 from core.errors import ForbiddenError, InvalidInputError
-from core.types import Principal, TenantId
+from core.types import TenantId
 
-ADMIN_ROLE = "admin"
-INGEST_ROLE = "ingest"
 PUBLIC_LABEL = "public"
-
-
-def access_filter(principal: Principal) -> AccessFilter:
-    if ADMIN_ROLE in principal.roles:
-        return AccessFilter.everything(principal.tenant)
-    return AccessFilter(tenant=principal.tenant, labels=_held_labels(principal))
 
 
 @dataclass(frozen=True)
 class WriteGrant:
-    """The labels a principal may write in its tenant, decided here and handed to whoever writes (the
-    ingest pipeline checks each item against it), so writers never re-derive the rule from roles."""
+    """The labels a principal may write in its tenant, decided once and handed to whoever writes (the
+    ingest pipeline checks each item against it), so writers never re-derive the rule."""
 
     tenant: TenantId
     labels: LabelGrant
+    denied: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not isinstance(self.labels, frozenset | EveryLabel):
             raise TypeError(f"labels must be a frozenset or EVERY_LABEL, got {type(self.labels).__name__}")
+        if not isinstance(self.denied, frozenset):
+            raise TypeError(f"denied must be a frozenset, got {type(self.denied).__name__}")
 
     @classmethod
     def everything(cls, tenant: TenantId) -> WriteGrant:
@@ -53,26 +47,17 @@ class WriteGrant:
         """May a document carrying ``labels`` be written (created, overwritten, deleted)? A document
         always has a label, so an empty set means a caller bug and is refused, like another tenant."""
         wanted = frozenset(labels)
-        if tenant != self.tenant or not wanted:
+        if tenant != self.tenant or not wanted or not wanted.isdisjoint(self.denied):
             return False
         return isinstance(self.labels, EveryLabel) or wanted <= self.labels
 
-
-def write_grant(principal: Principal) -> WriteGrant:
-    if ADMIN_ROLE in principal.roles:
-        return WriteGrant.everything(principal.tenant)
-    if INGEST_ROLE not in principal.roles:
-        return WriteGrant(principal.tenant, frozenset())
-    return WriteGrant(principal.tenant, _held_labels(principal))
-
-
-def may_write(principal: Principal, labels: Iterable[str]) -> bool:
-    """The one write decision: ingest route, pipeline, delete and CLI all come through here."""
-    return write_grant(principal).permits(principal.tenant, labels)
-
-
-def _held_labels(principal: Principal) -> frozenset[str]:
-    return frozenset(principal.roles) | {PUBLIC_LABEL}
+    def refused(self, labels: Iterable[str]) -> list[str]:
+        """The labels of ``labels`` this grant does not cover, for the error message."""
+        wanted = frozenset(labels)
+        held = self.labels if isinstance(self.labels, frozenset) else None
+        return sorted(
+            label for label in wanted if label in self.denied or (held is not None and label not in held)
+        )
 
 
 _LABEL_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,62}$")
@@ -84,26 +69,27 @@ def normalise_labels(labels: Iterable[str]) -> tuple[str, ...]:
     for label in cleaned:
         if not _LABEL_RE.fullmatch(label):
             raise InvalidInputError(f"label must be lowercase letters, digits, '_.:-', got {label!r}")
+        if label.startswith(RESERVED_PREFIXES) or label == AUDIT_OBJECT:
+            raise InvalidInputError(f"label {label!r} is reserved for policy objects (tool:, admin:, audit)")
     return tuple(cleaned) if cleaned else (PUBLIC_LABEL,)
 
 
-def check_writer(principal: Principal, action: str) -> None:
-    """Refuse keys that can write nothing before anything is read or looked up (no existence oracle)."""
-    if not write_grant(principal).writes_anything:
-        raise ForbiddenError(f"{action} needs the role '{ADMIN_ROLE}' or '{INGEST_ROLE}'")
+def check_writer(grant: WriteGrant, action: str) -> None:
+    """Refuse callers that can write nothing before anything is read or looked up (no existence oracle)."""
+    if not grant.writes_anything:
+        raise ForbiddenError(f"{action} needs write permission on at least one label")
 
 
-def check_ingest(principal: Principal, labels: Iterable[str]) -> None:
+def check_ingest(grant: WriteGrant, labels: Iterable[str]) -> None:
     """The whole job's labels, checked before it is queued; existing documents are checked per item
     by the pipeline (``WriteGrant``), where their labels are known."""
-    check_writer(principal, "ingesting")
+    check_writer(grant, "ingesting")
     wanted = frozenset(labels)
-    grant = write_grant(principal)
-    if grant.permits(principal.tenant, wanted):
+    if grant.permits(grant.tenant, wanted):
         return
-    held = grant.labels if isinstance(grant.labels, frozenset) else frozenset()
-    foreign = sorted(wanted - held)
-    raise ForbiddenError(f"cannot label documents {', '.join(foreign)}: the key does not hold those roles")
+    raise ForbiddenError(
+        f"cannot label documents {', '.join(grant.refused(wanted))}: no write permission on them"
+    )
 
 
 def check_delete(grant: WriteGrant, doc_id: str, version_labels: Iterable[Iterable[str]]) -> None:

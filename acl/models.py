@@ -1,4 +1,9 @@
-"""API keys: stored as a SHA-256 of the secret, bound to one tenant, one user and a set of roles."""
+"""API keys: stored as a SHA-256 of the secret, bound to one tenant and one user, optionally expiring.
+
+A key says who is calling, not what they may do: that comes from the tenant's policy (``acl.enforcer``).
+``roles`` is what keys carried before policies existed; migration 0005 turned it into role assignments
+and nothing reads it since.
+"""
 
 from __future__ import annotations
 
@@ -21,3 +26,4 @@ class ApiKey(ApiKeyBase, table=True):
     secret_sha256: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

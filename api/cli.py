@@ -14,27 +14,26 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from acl import keys as api_keys
-from acl.filters import access_filter, check_writer, normalise_labels, write_grant
-from api import cli_eval
-from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
+from acl.filters import WriteGrant, check_writer, normalise_labels
+from api import cli_acl, cli_eval
+from api.cli_common import AS_USER_HELP, acting_as, err, one_line_errors, out, run_with_progress, runtime_for
 from api.params import check_db_int
-from core.db import make_engine, migrate, session_scope
+from core.db import make_engine, migrate
 from core.errors import InvalidInputError
 from core.metadata import check_metadata
 from core.settings import Settings, get_settings
-from core.types import Principal, tenant_id
+from core.types import tenant_id
 from ingest.models import ItemStatus
 from ingest.sources import discover
 from retrieval.ports import SearchFilters
 from retrieval.search import Mode, SearchRequest
 
 app = typer.Typer(help="Tessera: tenant-isolated retrieval with provenance.", no_args_is_help=True)
-keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
 docs_app = typer.Typer(help="Inspect and delete documents.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Inspect ingest jobs.", no_args_is_help=True)
 eval_app = typer.Typer(help="Offline evaluations.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
+app.add_typer(cli_acl.keys_app, name="keys")
+app.add_typer(cli_acl.acl_app, name="acl")
 app.add_typer(docs_app, name="documents")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(eval_app, name="eval")
@@ -87,7 +86,7 @@ def ingest(
     runtime = runtime_for()
     try:
         job_id = runtime.jobs.create(checked, "cli", items, acl_labels)
-        grant = write_grant(_principal(tenant, OPERATOR_ROLES))
+        grant = WriteGrant.everything(checked)  # the operator on the machine writes every label
         view = run_with_progress(runtime, job_id, checked, items, acl_labels, grant)
     finally:
         runtime.close()
@@ -111,7 +110,7 @@ def search(
     tenant: str = typer.Option(..., "--tenant"),
     k: int = typer.Option(10, "-k", "--k", help="number of hits"),
     mode: Mode = typer.Option(Mode.HYBRID, help="hybrid, dense or bm25"),
-    roles: str = typer.Option("admin", help="search as a user with these roles (default: admin sees all)"),
+    as_user: str | None = typer.Option(None, "--as-user", help=AS_USER_HELP),
     as_json: bool = typer.Option(False, "--json", help="print hits as JSON"),
     meta: list[str] = typer.Option(
         [],
@@ -121,13 +120,12 @@ def search(
     ),
 ) -> None:
     """Search a tenant from the command line, with the same filters and re-checks as the API."""
-    principal = _principal(tenant, roles)
     request = SearchRequest(
         query=query, k=k, mode=mode, filters=SearchFilters(metadata_any=_meta_filter(meta))
     )
     runtime = runtime_for()
     try:
-        hits = runtime.search.search(access_filter(principal), request)
+        hits = runtime.search.search(acting_as(runtime, tenant, as_user).read, request)
     finally:
         runtime.close()
     if as_json:
@@ -190,16 +188,6 @@ def _hit_json(hit: Any) -> dict[str, Any]:
     }
 
 
-OPERATOR_ROLES = "admin"
-ROLES_HELP = "act as a user with these roles (default: admin, the operator, reads and writes all)"
-
-
-def _principal(tenant: str, roles: str) -> Principal:
-    """The CLI is the operator's tool on the machine itself: by default it acts as ``admin`` of the
-    tenant; ``--roles`` shows what a user with those roles may see and do, by the API's own rule."""
-    return Principal(tenant=tenant_id(tenant), user="cli", roles=frozenset(api_keys.parse_roles(roles)))
-
-
 def _db(settings: Settings | None = None) -> Any:
     """Database only: key and job commands must work while a server owns the embedded index."""
     engine = make_engine((settings or get_settings()).resolved_database_url)
@@ -216,57 +204,19 @@ def db_upgrade() -> None:
     out.print(f"database at {settings.resolved_database_url.split('@')[-1]} is up to date")
 
 
-@keys_app.command("create")
-@one_line_errors
-def keys_create(
-    tenant: str = typer.Option(..., "--tenant"),
-    user: str = typer.Option(..., "--user"),
-    roles: str = typer.Option("", "--roles", help="comma-separated roles, e.g. admin or finance,hr"),
-) -> None:
-    """Create an API key; it is printed once and only its hash is stored."""
-    engine = _db()
-    with session_scope(engine) as session:
-        issued = api_keys.create_key(session, tenant, user, api_keys.parse_roles(roles))
-    err.print(f"key {issued.key_id} for {issued.user}@{issued.tenant} roles={','.join(issued.roles) or '-'}")
-    out.print(issued.token, highlight=False)
-
-
-@keys_app.command("list")
-@one_line_errors
-def keys_list(tenant: str = typer.Option(..., "--tenant")) -> None:
-    """List a tenant's keys (ids, users, roles; never secrets)."""
-    engine = _db()
-    with session_scope(engine) as session:
-        rows = api_keys.list_keys(session, tenant_id(tenant))
-    table = Table("id", "user", "roles", "created", "revoked")
-    for row in rows:
-        table.add_row(row.id, row.user, row.roles, str(row.created_at), str(row.revoked_at or ""))
-    out.print(table)
-
-
-@keys_app.command("revoke")
-@one_line_errors
-def keys_revoke(key_id: str, tenant: str = typer.Option(..., "--tenant")) -> None:
-    """Revoke a key; requests with it fail from now on."""
-    engine = _db()
-    with session_scope(engine) as session:
-        api_keys.revoke_key(session, tenant_id(tenant), key_id)
-    out.print(f"revoked {key_id}")
-
-
 @docs_app.command("list")
 @one_line_errors
 def documents_list(
     tenant: str = typer.Option(..., "--tenant"),
     limit: int = 100,
     offset: int = 0,
-    roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
+    as_user: str | None = typer.Option(None, "--as-user", help=AS_USER_HELP),
 ) -> None:
     """List a tenant's documents."""
     check_db_int("--offset", offset)
-    allowed = access_filter(_principal(tenant, roles))
     runtime = runtime_for()
     try:
+        allowed = acting_as(runtime, tenant, as_user).read
         total, rows = runtime.documents.list(allowed, limit=limit, offset=offset)
     finally:
         runtime.close()
@@ -281,12 +231,12 @@ def documents_list(
 def documents_show(
     doc_id: str,
     tenant: str = typer.Option(..., "--tenant"),
-    roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
+    as_user: str | None = typer.Option(None, "--as-user", help=AS_USER_HELP),
 ) -> None:
     """Show a document's provenance: every readable version with hashes, timestamps and redaction counts."""
-    allowed = access_filter(_principal(tenant, roles))
     runtime = runtime_for()
     try:
+        allowed = acting_as(runtime, tenant, as_user).read
         document = runtime.documents.get(allowed, doc_id)
     finally:
         runtime.close()
@@ -322,14 +272,14 @@ def documents_text(
     tenant: str = typer.Option(..., "--tenant"),
     start: int | None = typer.Option(None),
     end: int | None = typer.Option(None),
-    roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
+    as_user: str | None = typer.Option(None, "--as-user", help=AS_USER_HELP),
 ) -> None:
     """Print the stored (redacted) text of a version, or a character range of it."""
     for name, number in (("--version", version), ("--start", start), ("--end", end)):
         check_db_int(name, number, low=1 if name == "--version" else 0)
-    allowed = access_filter(_principal(tenant, roles))
     runtime = runtime_for()
     try:
+        allowed = acting_as(runtime, tenant, as_user).read
         text = runtime.documents.text(allowed, doc_id, version, start, end)
     finally:
         runtime.close()
@@ -341,15 +291,15 @@ def documents_text(
 def documents_delete(
     doc_id: str,
     tenant: str = typer.Option(..., "--tenant"),
-    roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
+    as_user: str | None = typer.Option(None, "--as-user", help=AS_USER_HELP),
 ) -> None:
     """Delete a document everywhere: index, metadata, all versions."""
-    principal = _principal(tenant, roles)
-    check_writer(principal, "deleting documents")
     runtime = runtime_for()
     try:
-        runtime.documents.authorize_delete(access_filter(principal), write_grant(principal), doc_id)
-        removed = runtime.documents.delete(principal.tenant, doc_id)
+        decision = acting_as(runtime, tenant, as_user)
+        check_writer(decision.write, "deleting documents")
+        runtime.documents.authorize_delete(decision.read, decision.write, doc_id)
+        removed = runtime.documents.delete(decision.tenant, doc_id)
     finally:
         runtime.close()
     out.print(f"deleted {doc_id} ({removed} chunks removed from the index)")
@@ -360,14 +310,17 @@ def documents_delete(
 def jobs_show(
     job_id: str,
     tenant: str = typer.Option(..., "--tenant"),
-    roles: str = typer.Option(OPERATOR_ROLES, help=ROLES_HELP),
+    as_user: str | None = typer.Option(None, "--as-user", help=AS_USER_HELP),
 ) -> None:
     """Show an ingest job with the status of every item."""
     from ingest.jobs import JobService
 
-    allowed = access_filter(_principal(tenant, roles))
-    engine = _db()
-    view = JobService(engine).get_readable(allowed, job_id)
+    access = cli_acl.access_services()
+    try:
+        allowed = cli_acl.decision_for(access, tenant, as_user).read
+        view = JobService(access.engine).get_readable(allowed, job_id)
+    finally:
+        access.close()
     table = Table(
         "#",
         "name",

@@ -10,11 +10,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from acl.enforcer import AccessControl, Decision
 from acl.filters import WriteGrant
 from api.runtime import Runtime, build_runtime
 from core.errors import TesseraError
 from core.settings import Settings, get_settings
-from core.types import TenantId
+from core.types import TenantId, tenant_id
 from ingest.document import Source
 from ingest.jobs import JobView
 from ingest.pipeline import ItemOutcome
@@ -41,6 +42,22 @@ def one_line_errors(command: F) -> F:
 
 def runtime_for(settings: Settings | None = None, owner: str = "tessera cli") -> Runtime:
     return build_runtime(settings or get_settings(), owner=owner)
+
+
+AS_USER_HELP = (
+    "act as this user, with what the tenant's policy grants them (default: the operator, who may do all)"
+)
+
+
+def decision_of(access: AccessControl, tenant: str, as_user: str | None) -> Decision:
+    """The CLI is the operator's tool on the machine itself: by default it acts with every permission
+    in the tenant; ``--as-user`` shows what that user may see and do, by the API's own decision."""
+    checked = tenant_id(tenant)
+    return Decision.operator(checked) if as_user is None else access.decide(checked, as_user)
+
+
+def acting_as(runtime: Runtime, tenant: str, as_user: str | None) -> Decision:
+    return decision_of(runtime.access, tenant, as_user)
 
 
 def run_with_progress(

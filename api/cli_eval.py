@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from acl import keys as api_keys
+from acl.admin import Actor
 from acl.filters import WriteGrant
 from api.cli_common import err, one_line_errors, out, run_with_progress, runtime_for
 from core.db import session_scope
@@ -105,8 +105,8 @@ def demo(
     try:
         job_id = runtime.jobs.create(checked, "demo", items, ())
         view = run_with_progress(runtime, job_id, checked, items, (), WriteGrant.everything(checked))
-        with session_scope(runtime.engine) as session:
-            issued = api_keys.create_key(session, checked, f"demo-{secrets.token_hex(2)}", ("admin",))
+        actor = Actor(checked, "demo")
+        issued = runtime.admin.issue_key(actor, f"demo-{secrets.token_hex(2)}", roles=("admin",))
     finally:
         runtime.close()
     counts = view.counts()

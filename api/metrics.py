@@ -28,6 +28,11 @@ LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
+ACL_FAIL_CLOSED = Counter(
+    "tessera_acl_fail_closed_total",
+    "Requests refused because the access policy could not be read or evaluated",
+)
+
 
 class TraceAndMeasure:
     """Give every request a trace id (``request.state.trace_id``, echoed in ``X-Trace-Id``), answer

@@ -13,7 +13,12 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Engine
 
+from acl.admin import PolicyAdmin
 from acl.auth import Authenticator
+from acl.callers import CallerResolver
+from acl.enforcer import AccessControl
+from acl.versions import DatabaseVersions, PolicyVersions, RedisVersions
+from api.metrics import ACL_FAIL_CLOSED
 from core.cores import CoreShare
 from core.db import make_engine, migrate
 from core.offline import enforce_offline
@@ -61,7 +66,9 @@ class Lazy(Generic[T]):
 class Runtime:
     settings: Settings
     engine: Engine
-    auth: Authenticator
+    access: AccessControl
+    callers: CallerResolver
+    admin: PolicyAdmin
     store: VectorStore
     embedder: Lazy[Embedder]
     preparer: Lazy[Preparer]
@@ -74,6 +81,7 @@ class Runtime:
         if self.preparer.built:
             self.preparer().close()
         self.store.close()
+        self.access.close()
         self.engine.dispose()
 
 
@@ -145,10 +153,13 @@ def build_runtime(
         current_writes=current_writes,
         settings=settings.search,
     )
+    access = build_access(settings, engine)
     return Runtime(
         settings=settings,
         engine=engine,
-        auth=Authenticator(engine, ttl_s=settings.auth.key_cache_seconds),
+        access=access,
+        callers=CallerResolver(Authenticator(engine), access),
+        admin=PolicyAdmin(engine, access),
         store=vector_store,
         embedder=lazy_embedder,
         preparer=lazy_preparer,
@@ -157,6 +168,42 @@ def build_runtime(
         jobs=JobService(engine, pipeline),
         documents=DocumentService(engine, vector_store),
     )
+
+
+@dataclass
+class AccessServices:
+    """Access control without the index: for key and policy commands, which must work while a
+    server owns the embedded index."""
+
+    engine: Engine
+    access: AccessControl
+    admin: PolicyAdmin
+
+    def close(self) -> None:
+        self.access.close()
+        self.engine.dispose()
+
+
+def build_access_services(settings: Settings) -> AccessServices:
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    access = build_access(settings, engine)
+    return AccessServices(engine, access, PolicyAdmin(engine, access))
+
+
+def build_access(settings: Settings, engine: Engine) -> AccessControl:
+    built: list[AccessControl] = []
+
+    def pull_changes() -> None:
+        for access in built:  # empty while the watcher starts, before the access control exists
+            access.refresh_all()
+
+    versions: PolicyVersions = DatabaseVersions(engine)
+    if settings.redis_url:
+        versions = RedisVersions(engine, settings.redis_url, on_change=pull_changes)
+    access = AccessControl(engine, versions, on_failure=ACL_FAIL_CLOSED.inc)
+    built.append(access)
+    return access
 
 
 def default_embedder(settings: Settings, cores: CoreShare) -> Embedder:

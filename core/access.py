@@ -26,14 +26,18 @@ LabelGrant = frozenset[str] | EveryLabel
 
 @dataclass(frozen=True)
 class AccessFilter:
-    """What a principal may read inside its tenant: ``labels`` is a label set or ``EVERY_LABEL``."""
+    """What a principal may read inside its tenant: a chunk needs one label of ``labels`` (a label set or
+    ``EVERY_LABEL``) and none of ``denied`` — explicit denies win over any allow."""
 
     tenant: TenantId
     labels: LabelGrant
+    denied: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not isinstance(self.labels, frozenset | EveryLabel):
             raise TypeError(f"labels must be a frozenset or EVERY_LABEL, got {type(self.labels).__name__}")
+        if not isinstance(self.denied, frozenset):
+            raise TypeError(f"denied must be a frozenset, got {type(self.denied).__name__}")
         if not isinstance(self.tenant, str) or not self.tenant:
             raise TypeError("an access filter needs its tenant")
 
@@ -53,6 +57,9 @@ class AccessFilter:
         """The re-check after the engine: any mismatch fails closed."""
         if tenant != self.tenant:
             return False
+        held = frozenset(labels)
+        if not held or not held.isdisjoint(self.denied):
+            return False
         if isinstance(self.labels, EveryLabel):
             return True
-        return not self.labels.isdisjoint(labels)
+        return not self.labels.isdisjoint(held)

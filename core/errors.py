@@ -11,6 +11,7 @@ TesseraError
 ├── BudgetExceededError      429
 ├── UpstreamError            502  a dependency (vector engine, model server) failed
 ├── UnavailableError         503  not ready yet
+│   └── PolicyUnavailableError 503  the access policy could not be read: the request fails closed
 └── ConfigurationError       500  the settings cannot work together; raised at start, before any work
 """
 
@@ -65,6 +66,10 @@ class UpstreamError(TesseraError):
 
 class UnavailableError(TesseraError):
     status, title, type_slug = 503, "Service unavailable", "unavailable"
+
+
+class PolicyUnavailableError(UnavailableError):
+    title, type_slug = "Access policy unavailable", "policy-unavailable"
 
 
 class ConfigurationError(TesseraError):

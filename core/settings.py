@@ -91,12 +91,6 @@ class SearchSettings(BaseModel):
         return self
 
 
-class AuthSettings(BaseModel):
-    # How long a verified API key is trusted without asking the database again; a revoked key keeps
-    # working for at most this long in a running API process. 0 checks on every request.
-    key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -109,7 +103,10 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = ChunkingSettings()
     ingest: IngestSettings = IngestSettings()
     search: SearchSettings = SearchSettings()
-    auth: AuthSettings = AuthSettings()
+    # Set, policy versions are read from Redis and changes are broadcast with casbin's Redis watcher;
+    # unset, every request reads the version from the database. Either way a change (or a revoked
+    # key) takes effect on the next request in every API process sharing the database.
+    redis_url: str | None = None
     log_level: str = "INFO"
 
     def check_encoder_window(self, window: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NewType
 
 from core.errors import InvalidInputError
@@ -24,9 +24,9 @@ def tenant_id(raw: str) -> TenantId:
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller. The tenant always comes from the credential, never the request."""
+    """An authenticated caller. The tenant always comes from the credential, never the request; what
+    the caller may do comes from the tenant's policy (``acl``), not from here."""
 
     tenant: TenantId
     user: str
-    roles: frozenset[str] = field(default_factory=frozenset)
     key_id: str | None = None

@@ -242,10 +242,17 @@ def list_versions(session: Session, tenant: TenantId, doc_id: str) -> list[Docum
 
 
 def readable_documents(
-    session: Session, tenant: TenantId, labels: frozenset[str] | None, *, limit: int, offset: int
+    session: Session,
+    tenant: TenantId,
+    labels: frozenset[str] | None,
+    *,
+    denied: frozenset[str] = frozenset(),
+    limit: int,
+    offset: int,
 ) -> tuple[int, list[DocumentSummary]]:
-    """One page of the tenant's documents whose current labels meet ``labels`` (None: all), by id,
-    and how many there are in all; the label test runs in the database, so a page costs one page."""
+    """One page of the tenant's documents whose current labels meet ``labels`` (None: all) and carry
+    none of ``denied``, by id, and how many there are in all; the label test runs in the database, so
+    a page costs one page."""
     query = (
         sa_select(
             col(Document.doc_id),
@@ -259,6 +266,8 @@ def readable_documents(
     )
     if labels is not None:
         query = query.where(_has_any_label(session, labels))
+    if denied:
+        query = query.where(~_has_any_label(session, denied))
     total = session.execute(sa_select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(col(Document.doc_id)).limit(limit).offset(offset)).all()
     return int(total), [DocumentSummary(d, v, t, u, tuple(ls)) for d, v, t, u, ls in rows]

@@ -48,7 +48,8 @@ def to_edge_filter(spec: FilterSpec) -> qe.Filter:
     must: list[Any] = [qe.FieldCondition(key=k, match=qe.MatchValue(value)) for k, value in spec.equals]
     must += [qe.FieldCondition(key=k, match=_match_any(values)) for k, values in spec.any_of]
     must += [qe.FieldCondition(key=k, range=qe.RangeFloat(lt=limit)) for k, limit in spec.below]
-    return qe.Filter(must=must)
+    must_not: list[Any] = [qe.FieldCondition(key=k, match=_match_any(values)) for k, values in spec.none_of]
+    return qe.Filter(must=must, must_not=must_not or None)
 
 
 def _edge_fusion(fusion: Fusion) -> Any:

@@ -68,12 +68,13 @@ def from_payload(payload: dict[str, Any]) -> tuple[str, ChunkPayload]:
 
 @dataclass(frozen=True)
 class FilterSpec:
-    """Conditions that must all hold: ``equals`` on single values, ``any_of`` on value sets, and
-    ``below`` (integer field < value)."""
+    """Conditions that must all hold: ``equals`` on single values, ``any_of`` on value sets,
+    ``below`` (integer field < value), and ``none_of`` (the field holds none of the values)."""
 
     equals: tuple[tuple[str, str | int], ...]
     any_of: tuple[tuple[str, tuple[str | int, ...]], ...]
     below: tuple[tuple[str, int], ...] = ()
+    none_of: tuple[tuple[str, tuple[str | int, ...]], ...] = ()
 
 
 def search_filter(tenant: TenantId, allowed: AccessFilter, filters: SearchFilters) -> FilterSpec:
@@ -89,7 +90,8 @@ def search_filter(tenant: TenantId, allowed: AccessFilter, filters: SearchFilter
     if filters.doc_ids:
         any_of.append(("doc_id", tuple(filters.doc_ids)))
     any_of += [(f"metadata.{key}", values) for key, values in filters.metadata_any]
-    return FilterSpec(equals=(("tenant", tenant),), any_of=tuple(any_of))
+    none_of = (("labels", tuple(sorted(allowed.denied))),) if allowed.denied else ()
+    return FilterSpec(equals=(("tenant", tenant),), any_of=tuple(any_of), none_of=none_of)
 
 
 def document_filter(

@@ -40,7 +40,10 @@ def to_qdrant_filter(spec: FilterSpec) -> models.Filter:
         models.FieldCondition(key=key, match=models.MatchAny(any=list(values))) for key, values in spec.any_of
     ]
     must += [models.FieldCondition(key=key, range=models.Range(lt=limit)) for key, limit in spec.below]
-    return models.Filter(must=must)
+    must_not: list[models.Condition] = [
+        models.FieldCondition(key=key, match=models.MatchAny(any=list(values))) for key, values in spec.none_of
+    ]
+    return models.Filter(must=must, must_not=must_not or None)
 
 
 def _server_fusion(fusion: Fusion) -> models.Query:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from acl.filters import access_filter, check_writer, write_grant
-from api.deps import PrincipalDep, RuntimeDep
+from acl.filters import check_writer
+from api.deps import CallerDep, RuntimeDep
 from api.params import EndChar, FirstChar, PageLimit, PageOffset, VersionNumber
 from api.schemas import DocumentListOut, DocumentOut, DocumentSummaryOut, TextOut, VersionOut
 
@@ -18,12 +18,12 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
 def version_text(
     doc_id: str,
     version: VersionNumber,
-    principal: PrincipalDep,
+    caller: CallerDep,
     runtime: RuntimeDep,
     start: FirstChar = None,
     end: EndChar = None,
 ) -> TextOut:
-    text = runtime.documents.text(access_filter(principal), doc_id, version, start, end)
+    text = runtime.documents.text(caller.read, doc_id, version, start, end)
     return TextOut(
         doc_id=text.doc_id,
         version=text.version,
@@ -36,9 +36,9 @@ def version_text(
 
 @router.get("", response_model=DocumentListOut)
 def list_documents(
-    principal: PrincipalDep, runtime: RuntimeDep, limit: PageLimit = 100, offset: PageOffset = 0
+    caller: CallerDep, runtime: RuntimeDep, limit: PageLimit = 100, offset: PageOffset = 0
 ) -> DocumentListOut:
-    total, rows = runtime.documents.list(access_filter(principal), limit=limit, offset=offset)
+    total, rows = runtime.documents.list(caller.read, limit=limit, offset=offset)
     return DocumentListOut(
         total=total,
         limit=limit,
@@ -53,8 +53,8 @@ def list_documents(
 
 
 @router.get("/{doc_id:path}", response_model=DocumentOut)
-def get_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> DocumentOut:
-    document = runtime.documents.get(access_filter(principal), doc_id)
+def get_document(doc_id: str, caller: CallerDep, runtime: RuntimeDep) -> DocumentOut:
+    document = runtime.documents.get(caller.read, doc_id)
     return DocumentOut(
         doc_id=document.doc_id,
         current_version=document.current_version,
@@ -82,8 +82,8 @@ def get_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> D
 
 
 @router.delete("/{doc_id:path}", status_code=204)
-def delete_document(doc_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
-    check_writer(principal, "deleting documents")
-    runtime.documents.authorize_delete(access_filter(principal), write_grant(principal), doc_id)
-    runtime.documents.delete(principal.tenant, doc_id)
+def delete_document(doc_id: str, caller: CallerDep, runtime: RuntimeDep) -> Response:
+    check_writer(caller.write, "deleting documents")
+    runtime.documents.authorize_delete(caller.read, caller.write, doc_id)
+    runtime.documents.delete(caller.principal.tenant, doc_id)
     return Response(status_code=204)

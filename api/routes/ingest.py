@@ -10,14 +10,13 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from acl.filters import access_filter, check_ingest, check_writer, normalise_labels, write_grant
-from api.deps import PrincipalDep, RuntimeDep
+from acl.filters import WriteGrant, check_ingest, check_writer, normalise_labels
+from api.deps import CallerDep, RuntimeDep
 from api.schemas import JobAcceptedOut, JobItemOut, JobOut, RecordsJobIn
 from api.uploads import SpooledFile, UploadSpool, receive_upload
 from core.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
 from core.metadata import Metadata, check_metadata
 from core.settings import IngestSettings
-from core.types import Principal
 from ingest.document import Source
 from ingest.sources import BadSource, read_jsonl, record_source, upload_source, with_metadata
 
@@ -57,7 +56,7 @@ _BODY_DOC = {
 @router.post("/jobs", status_code=202, response_model=JobAcceptedOut, openapi_extra=_BODY_DOC)
 async def create_job(
     request: Request,
-    principal: PrincipalDep,
+    caller: CallerDep,
     runtime: RuntimeDep,
     labels: Annotated[
         str | None,
@@ -68,26 +67,25 @@ async def create_job(
         ),
     ] = None,
 ) -> JobAcceptedOut:
-    check_writer(principal, "ingesting")  # the role, before a byte of the body is read
+    check_writer(caller.write, "ingesting")  # the policy, before a byte of the body is read
+    principal, grant = caller.principal, caller.write
     limits = runtime.settings.ingest
     multipart = _is_multipart(request)
     spool = UploadSpool(runtime.settings.data_dir / UPLOADS_DIR) if multipart else None
     try:
         if spool is not None:
-            items, job_labels = await _from_multipart(request, principal, limits, spool, labels)
+            items, job_labels = await _from_multipart(request, grant, limits, spool, labels)
         else:
             items, job_labels = await _from_json(request, labels)
         if len(items) > limits.max_files_per_job * 100:
             raise PayloadTooLargeError(
                 f"a job holds at most {limits.max_files_per_job * 100} items, got {len(items)}"
             )
-        check_ingest(principal, job_labels)
+        check_ingest(grant, job_labels)
         job_id = await run_in_threadpool(
             runtime.jobs.create, principal.tenant, principal.user, items, job_labels
         )
-        settled = request.app.state.job_runner.submit(
-            job_id, principal.tenant, items, job_labels, write_grant(principal)
-        )
+        settled = request.app.state.job_runner.submit(job_id, principal.tenant, items, job_labels, grant)
     except BaseException:
         if spool is not None:
             spool.remove()
@@ -99,8 +97,8 @@ async def create_job(
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> JobOut:
-    view = runtime.jobs.get_readable(access_filter(principal), job_id)
+def get_job(job_id: str, caller: CallerDep, runtime: RuntimeDep) -> JobOut:
+    view = runtime.jobs.get_readable(caller.read, job_id)
     job = view.job
     return JobOut(
         job_id=job.id,
@@ -146,20 +144,20 @@ async def _from_json(
 
 async def _from_multipart(
     request: Request,
-    principal: Principal,
+    grant: WriteGrant,
     limits: IngestSettings,
     spool: UploadSpool,
     query_labels: str | None,
 ) -> tuple[list[Source | BadSource], tuple[str, ...]]:
     if query_labels is not None:
-        check_ingest(principal, _labels(query_labels))
+        check_ingest(grant, _labels(query_labels))
 
     def check_field(name: str, value: str) -> None:
         # Parts arrive in the order sent: labels placed before the files are refused before those are read.
         if name == "labels":
             if query_labels is not None:
                 raise InvalidInputError("send labels once: in the query or in the 'labels' part")
-            check_ingest(principal, _labels(value))
+            check_ingest(grant, _labels(value))
 
     upload = await receive_upload(
         request,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from acl.filters import access_filter
-from api.deps import PrincipalDep, RuntimeDep
+from api.deps import CallerDep, RuntimeDep
 from api.schemas import HitOut, SearchIn, SearchOut
 from retrieval.ports import SearchFilters
 from retrieval.search import SearchRequest
@@ -15,7 +14,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
 
 
 @router.post("/search", response_model=SearchOut)
-async def search(body: SearchIn, principal: PrincipalDep, runtime: RuntimeDep, request: Request) -> Response:
+async def search(body: SearchIn, caller: CallerDep, runtime: RuntimeDep, request: Request) -> Response:
     filters = body.filters
     search_request = SearchRequest(
         query=body.query,
@@ -28,7 +27,7 @@ async def search(body: SearchIn, principal: PrincipalDep, runtime: RuntimeDep, r
         ),
     )
     # The search blocks (encoder, engine, database), so it runs on a worker thread.
-    hits = await run_in_threadpool(runtime.search.search, access_filter(principal), search_request)
+    hits = await run_in_threadpool(runtime.search.search, caller.read, search_request)
     trace_id: str = request.state.trace_id
     out = SearchOut(
         trace_id=trace_id,

@@ -12,11 +12,17 @@ from sqlalchemy import Connection, create_engine
 from sqlmodel import SQLModel
 
 import acl.models
+import acl.policy_models
 import ingest.models
 import provenance.models
 from core.db import normalise_url
 
-MODEL_MODULES = (acl.models, ingest.models, provenance.models)  # each registers its tables on import
+MODEL_MODULES = (
+    acl.models,
+    acl.policy_models,
+    ingest.models,
+    provenance.models,
+)  # each registers its tables on import
 target_metadata = SQLModel.metadata
 
 

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from acl.keys import create_key
+from acl.admin import Actor
 from api.app import create_app
 from api.runtime import Runtime
-from core.db import session_scope
+from core.types import TenantId
 from tests.conftest import RuntimeFactory
 from tests.support.pdf import make_pdf
 
@@ -27,8 +27,7 @@ PROBLEM = "application/problem+json"
 def key(
     runtime: Runtime, tenant: str = "acme", roles: tuple[str, ...] = ("admin",), user: str = "ann"
 ) -> dict[str, str]:
-    with session_scope(runtime.engine) as session:
-        issued = create_key(session, tenant, user, roles)
+    issued = runtime.admin.issue_key(Actor(TenantId(tenant), "test"), user, roles=roles)
     return {"Authorization": f"Bearer {issued.token}"}
 
 

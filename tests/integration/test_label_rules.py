@@ -18,17 +18,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from acl.filters import WriteGrant, may_write, write_grant
+from acl.filters import WriteGrant
 from api.cli import app as cli_app
 from api.runtime import Runtime
 from core.access import AccessFilter
 from core.settings import get_settings
-from core.types import Principal, TenantId
+from core.types import TenantId
 from ingest.models import ItemStatus
 from ingest.pipeline import ItemOutcome
 from retrieval.search import SearchRequest
 from tests.conftest import RuntimeFactory
 from tests.integration.test_api import PROBLEM, ingest_records, key
+from tests.support.policy import legacy, may_write, write_grant
 from tests.support.records import record
 
 T = TenantId("acme")
@@ -170,7 +171,7 @@ def test_a_job_is_shown_only_to_readers_of_its_labels(client: TestClient, runtim
 def test_the_unchanged_shortcut_answers_only_writers(make_runtime: RuntimeFactory, database_url: str) -> None:
     runtime = make_runtime(database_url=database_url)
     list(runtime.pipeline.run(T, [record("bands", "salary bands")], labels=["hr"], grant=OPERATOR))
-    writer = write_grant(Principal(T, "ivy", frozenset(WRITER_ROLES)))
+    writer = write_grant(legacy(T, "ivy", WRITER_ROLES))
     [outcome] = runtime.pipeline.run(T, [record("bands", "salary bands")], labels=["hr"], grant=writer)
     assert outcome.status == ItemStatus.FAILED and outcome.version is None
     [again] = runtime.pipeline.run(T, [record("bands", "salary bands")], labels=["hr"], grant=OPERATOR)
@@ -204,7 +205,7 @@ def _anonymous(outcome: ItemOutcome) -> ItemOutcome:
 def test_an_overwrite_succeeds_iff_the_key_may_write_both_label_sets(
     runtime: Runtime, existing: set[str], new: set[str], roles: set[str], same_text: bool
 ) -> None:
-    principal = Principal(T, "ivy", frozenset(roles))
+    principal = legacy(T, "ivy", roles)
     doc_id = "doc-" + secrets.token_hex(4)
     list(runtime.pipeline.run(T, [record(doc_id, "the first text")], labels=sorted(existing), grant=OPERATOR))
     text = "the first text" if same_text else "a second text"
@@ -275,7 +276,7 @@ def test_a_relabel_between_planning_and_publishing_still_refuses_the_write(
         return allocate(tenant, doc_id)
 
     monkeypatch.setattr(versions, "allocate", relabel_then_allocate)
-    writer = write_grant(Principal(T, "ivy", frozenset({"ingest", "eng"})))
+    writer = write_grant(legacy(T, "ivy", {"ingest", "eng"}))
     [outcome] = runtime.pipeline.run(T, [record("spec", "eng rewrite")], labels=["eng"], grant=writer)
 
     assert outcome.status == ItemStatus.FAILED

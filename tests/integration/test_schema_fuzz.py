@@ -20,11 +20,11 @@ from schemathesis.specs.openapi.checks import (
     positive_data_acceptance,
 )
 
-from acl.keys import create_key
+from acl.admin import Actor
 from api.app import create_app
 from api.runtime import build_runtime
-from core.db import session_scope
 from core.settings import IngestSettings, Settings
+from core.types import TenantId
 from ingest.prepare import InlinePreparer
 from tests.support.fakes import FakeEmbedder, FakeRedactor
 
@@ -48,8 +48,7 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         preparer=lambda: InlinePreparer(FakeRedactor()),
     )
     tenant = f"fuzz{request.param}"  # the PostgreSQL database is shared with other tests of the session
-    with session_scope(runtime.engine) as session:
-        token = create_key(session, tenant, "fuzz", ("admin",)).token
+    token = runtime.admin.issue_key(Actor(TenantId(tenant), "test"), "fuzz", roles=("admin",)).token
     headers = {"Authorization": f"Bearer {token}"}
     app = create_app(runtime=runtime)
     with TestClient(app) as client:  # runs the lifespan: the app keeps its runtime and job runner

@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from acl.keys import create_key
-from core.db import make_engine, migrate, session_scope
+from acl.admin import Actor
+from api.runtime import build_access_services
+from core.settings import Settings
+from core.types import TenantId
 from tests.support.pdf import make_pdf
 
 
@@ -27,11 +29,9 @@ def free_port() -> int:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     data = tmp_path / "data"
-    engine = make_engine(f"sqlite:///{data / 'tessera.db'}")
-    migrate(engine)
-    with session_scope(engine) as session:
-        token = create_key(session, "acme", "ann", ("admin",)).token
-    engine.dispose()
+    services = build_access_services(Settings(data_dir=data))
+    token = services.admin.issue_key(Actor(TenantId("acme"), "test"), "ann", roles=("admin",)).token
+    services.close()
     port = free_port()
     env = {**os.environ, "TESSERA_DATA_DIR": str(data)}
     process = subprocess.Popen(
