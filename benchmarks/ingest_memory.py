@@ -241,12 +241,13 @@ def child(argv: list[str], *, defer_index_builds: bool = False) -> None:
 
     if defer_index_builds:
         edge.OPTIMIZE_EVERY = edge.OPTIMIZE_AFTER_BATCH = sys.maxsize
-    from api.runtime import EMBEDDING_DIMENSION, Runtime, build_runtime
+    from api.runtime import Runtime, build_runtime, check_settings
     from core.settings import Settings, get_settings
 
     def runtime_for(settings: Settings | None = None, owner: str = "tessera cli") -> Runtime:
-        embedder = HashEmbedder(EMBEDDING_DIMENSION)
-        return build_runtime(settings or get_settings(), owner=owner, embedder=lambda: embedder)
+        chosen = settings or get_settings()
+        embedder = HashEmbedder(check_settings(chosen).dimension)  # the shipped encoder's width
+        return build_runtime(chosen, owner=owner, embedder=lambda: embedder)
 
     cli_common.runtime_for = runtime_for
     cli.runtime_for = runtime_for  # type: ignore[attr-defined]  # the name ``ingest`` calls
