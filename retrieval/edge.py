@@ -130,9 +130,7 @@ class EdgeVectorStore:
         memory = self._memory.engine_memory
         return qe.EdgeConfig(
             vectors={
-                DENSE: qe.EdgeVectorParams(
-                    size=self._dimension, distance=qe.Distance.Cosine, memory=memory
-                )
+                DENSE: qe.EdgeVectorParams(size=self._dimension, distance=qe.Distance.Cosine, memory=memory)
             },
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=memory)},
             hnsw_config=qe.HnswIndexConfig(
