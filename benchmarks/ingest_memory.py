@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TENANT = "bench"
@@ -135,15 +135,32 @@ def _field_kb(path: str, name: str) -> int:
     return 0
 
 
+def _role(pid: int, root: int) -> str:
+    """What a process of the tree is: the CLI itself, a spawned worker, or multiprocessing's tracker."""
+    if pid == root:
+        return "cli"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "other"
+    return "tracker" if b"resource_tracker" in command else "worker"
+
+
 @dataclass
 class Peak:
     rss_kb: int = 0
     pss_kb: int = 0
     anon_kb: int = 0
     processes: int = 0
+    by_role_kb: dict[str, int] = field(default_factory=dict)  # largest RSS seen per kind of process
 
     def sample(self, pid: int) -> None:
         pids = _tree(pid)
+        for p in pids:
+            role = _role(p, pid)
+            self.by_role_kb[role] = max(
+                self.by_role_kb.get(role, 0), _field_kb(f"/proc/{p}/status", "VmRSS:")
+            )
         rss = sum(_field_kb(f"/proc/{p}/status", "VmRSS:") for p in pids)
         pss = sum(_field_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
         anon = sum(_field_kb(f"/proc/{p}/smaps_rollup", "Anonymous:") for p in pids)
@@ -168,13 +185,14 @@ class Run:
 
     def line(self) -> str:
         mb = self.corpus_bytes / 1e6
+        roles = ", ".join(f"{r} {kb / 1024:.0f} MiB" for r, kb in sorted(self.peak.by_role_kb.items()))
         return (
             f"{mb:9.1f} MB {self.files:8d} files {self.indexed:8d} indexed {self.failed:5d} failed "
             f"{self.seconds:8.1f} s {mb / self.seconds:6.2f} MB/s"
             f"  peak RSS {self.peak.rss_kb / 1024:7.1f} MiB"
             f"  peak PSS {self.peak.pss_kb / 1024:7.1f} MiB"
             f"  peak anonymous {self.peak.anon_kb / 1024:7.1f} MiB"
-            f"  ({self.peak.processes} processes)"
+            f"  ({self.peak.processes} processes; largest RSS: {roles})"
         )
 
 

@@ -175,9 +175,16 @@ class EdgeVectorStore:
     def _reopen(self, tenant: TenantId, held: _TenantShard) -> None:
         """Load the shard again from its files (caller holds ``held.lock``): frees what index builds
         left in RAM and unmaps the pages they touched; cold structures are read again only on use."""
+        path = self._root / tenant
         held.shard.flush()
         held.shard.close()
-        held.shard = self._load_or_create(self._root / tenant, exists=True)
+        try:
+            held.shard = self._load_or_create(path, exists=True)
+        except Exception as exc:
+            # Forget the closed shard so the next call opens it afresh. No store lock here: drop_tenant
+            # takes it before a shard's lock, and this runs under the shard's lock.
+            self._shards.pop(tenant, None)
+            raise _open_error(tenant, path, exc) from exc
         held.since_reopen = 0
 
     def _optimized(self, tenant: TenantId, held: _TenantShard) -> None:
