@@ -31,7 +31,7 @@ class QdrantSettings(BaseModel):
     # "cached": read in when a shard opens (faster first searches; memory grows with the shard).
     memory: Literal["cold", "cached"] = "cold"
     # Cap on one segment's vectors; an index build covers one segment, so its memory follows the cap.
-    max_segment_mb: int = Field(default=64, ge=4, le=65536)
+    max_segment_mb: int = Field(default=32, ge=4, le=65536)
 
 
 class EmbeddingSettings(BaseModel):

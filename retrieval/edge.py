@@ -66,7 +66,7 @@ class EdgeMemory:
     so its memory follows this cap, not the shard; more segments cost some search time on huge shards."""
 
     placement: Placement = "cold"
-    max_segment_mb: int = 64
+    max_segment_mb: int = 32
 
     def __post_init__(self) -> None:
         if self.placement not in ("cold", "cached"):
