@@ -328,15 +328,21 @@ def measure(
         # minutes, so each round's ratio compares figures taken side by side.
         rounds = []
         for number in range(1, args.rounds + 1):
-            log(f"round {number}: embedding baseline (server idle)")
-            embed = time_embed(phase, embedder, queries, warmup)
-            log(f"round {number}: timing searches")
-            http = time_modes(phase, client, queries, modes(args), warmup)
+            embed: dict[str, Any] | None = None
+            http: dict[str, Any] = {}
+            if modes(args):
+                log(f"round {number}: embedding baseline (server idle)")
+                embed = time_embed(phase, embedder, queries, warmup)
+                log(f"round {number}: timing searches")
+                http = time_modes(phase, client, queries, modes(args), warmup)
             if other is not None:
                 label, compared = other
                 log(f"round {number}: embedding, hybrid and {label} side by side")
-                http.update(time_side_by_side(embedder, client, compared, label, queries, warmup))
-            rounds.append({"embed_query": embed, "http": http})
+                side = time_side_by_side(embedder, (client, compared), label, phase.pids, queries, warmup)
+                http.update(side)
+                log("  " + ", ".join(f"{name}: p50 {r['p50_ms']:.1f} ms" for name, r in side.items()))
+            # Without phases of its own (--modes ""), the side-by-side embedding is the baseline.
+            rounds.append({"embed_query": embed or http[f"embed_query ({SIDE_BY_SIDE})"], "http": http})
     return median_round(rounds)
 
 
@@ -352,16 +358,18 @@ def second_server(args: argparse.Namespace) -> tuple[str, str, dict[str, str]] |
 
 def time_side_by_side(
     embedder: SentenceTransformerEmbedder,
-    client: SearchClient,
-    compared: SearchClient,
+    servers: tuple[SearchClient, SearchClient],
     label: str,
+    pids: Sequence[int],
     queries: Sequence[str],
     warmup: Sequence[str],
 ) -> dict[str, Any]:
     """The bare embedding and hybrid on both servers, query by query, in an order that rotates with
     every query (each one then follows each other as often), so all three see the same load."""
-    for warming in (client, compared):
+    client, compared = servers
+    for warming in servers:
         warming.run(warmup, "hybrid")
+    watch = CpuWatch(pids)
     timers: list[Callable[[int, str], float]] = [
         lambda i, q: _timed_embedding(embedder, q),
         lambda i, q: client.search(i, q, "hybrid")[0],
@@ -373,8 +381,9 @@ def time_side_by_side(
             which = (i + turn) % len(timers)
             seconds[which].append(timers[which](i, query))
     names = ["embed_query", "hybrid", label]
+    foreign = watch.foreign_cores()
     return {
-        f"{name} ({SIDE_BY_SIDE})": asdict(summarise(s)) | {"foreign_cores": float("nan")}
+        f"{name} ({SIDE_BY_SIDE})": asdict(summarise(s)) | {"foreign_cores": foreign}
         for name, s in zip(names, seconds, strict=True)
     }
 
@@ -417,7 +426,7 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 def verdict(results: dict[str, Any]) -> dict[str, Any]:
     phases = [results["embed_query"], *results["http"].values()]
-    busiest = max(p["foreign_cores"] for p in phases if not math.isnan(p["foreign_cores"]))
+    busiest = max((p["foreign_cores"] for p in phases if not math.isnan(p["foreign_cores"])), default=0.0)
     hybrid, embed = results["http"].get("hybrid"), results["embed_query"]
     if hybrid is None and f"hybrid ({SIDE_BY_SIDE})" in results["http"]:
         hybrid = results["http"][f"hybrid ({SIDE_BY_SIDE})"]
@@ -443,14 +452,14 @@ def render(report: dict[str, Any]) -> str:
         f" per mode; built in {build_times['total_s']:.0f} s (embed {build_times['embed_base_s']:.0f},"
         f" upsert+auto-optimize {build_times['upsert_s']:.0f}, optimize {build_times['optimize_s']:.0f},"
         f" db {build_times['database_s']:.0f})",
-        f"{'(ms)':<38}{'p50':>8}{'p95':>8}{'p99':>8}{'mean':>8}{'in-app':>8}{'other cpu':>11}",
+        f"{'(ms)':<44}{'p50':>8}{'p95':>8}{'p99':>8}{'mean':>8}{'in-app':>8}{'other cpu':>11}",
     ]
     rows = [("embed_query (bare)", report["embed_query"])]
     rows += [(mode if mode.startswith("embed") else f"HTTP {mode}", s) for mode, s in report["http"].items()]
     for name, s in rows:
         in_app = f"{s['server_mean_ms']:>8.2f}" if "server_mean_ms" in s else f"{'-':>8}"
         lines.append(
-            f"{name:<38}{s['p50_ms']:>8.2f}{s['p95_ms']:>8.2f}{s['p99_ms']:>8.2f}{s['mean_ms']:>8.2f}"
+            f"{name:<44}{s['p50_ms']:>8.2f}{s['p95_ms']:>8.2f}{s['p99_ms']:>8.2f}{s['mean_ms']:>8.2f}"
             f"{in_app}{s.get('foreign_cores', float('nan')):>11.2f}"
         )
     if report.get("round_ratios"):
