@@ -341,6 +341,8 @@ def measure(
                 side = time_side_by_side(embedder, (client, compared), label, phase.pids, queries, warmup)
                 http.update(side)
                 log("  " + ", ".join(f"{name}: p50 {r['p50_ms']:.1f} ms" for name, r in side.items()))
+                differing = side[f"{label} ({SIDE_BY_SIDE})"]["bodies_differing"]
+                log(f"  bodies differing from {label}'s in more than the trace id: {differing}")
             # Without phases of its own (--modes ""), the side-by-side embedding is the baseline.
             rounds.append({"embed_query": embed or http[f"embed_query ({SIDE_BY_SIDE})"], "http": http})
     return median_round(rounds)
@@ -365,27 +367,40 @@ def time_side_by_side(
     warmup: Sequence[str],
 ) -> dict[str, Any]:
     """The bare embedding and hybrid on both servers, query by query, in an order that rotates with
-    every query (each one then follows each other as often), so all three see the same load."""
+    every query (each one then follows each other as often), so all three see the same load. Counts
+    the queries whose two response bodies differ in more than their trace ids."""
     client, compared = servers
     for warming in servers:
         warming.run(warmup, "hybrid")
     watch = CpuWatch(pids)
-    timers: list[Callable[[int, str], float]] = [
-        lambda i, q: _timed_embedding(embedder, q),
-        lambda i, q: client.search(i, q, "hybrid")[0],
-        lambda i, q: compared.search(i, q, "hybrid")[0],
+    timers: list[Callable[[int, str], tuple[float, bytes]]] = [
+        lambda i, q: (_timed_embedding(embedder, q), b""),
+        lambda i, q: client.search(i, q, "hybrid"),
+        lambda i, q: compared.search(i, q, "hybrid"),
     ]
     seconds: list[list[float]] = [[] for _ in timers]
+    differing = 0
     for i, query in enumerate(queries):
+        bodies: list[bytes] = [b""] * len(timers)
         for turn in range(len(timers)):
             which = (i + turn) % len(timers)
-            seconds[which].append(timers[which](i, query))
-    names = ["embed_query", "hybrid", label]
+            elapsed, bodies[which] = timers[which](i, query)
+            seconds[which].append(elapsed)
+        differing += not same_but_trace(bodies[1], bodies[2])
     foreign = watch.foreign_cores()
-    return {
+    names = ["embed_query", "hybrid", label]
+    rows = {
         f"{name} ({SIDE_BY_SIDE})": asdict(summarise(s)) | {"foreign_cores": foreign}
         for name, s in zip(names, seconds, strict=True)
     }
+    rows[f"{label} ({SIDE_BY_SIDE})"]["bodies_differing"] = differing
+    return rows
+
+
+def same_but_trace(ours: bytes, theirs: bytes) -> bool:
+    """Byte-equal once our trace id (top level and in every hit) is spelled as theirs."""
+    trace_ours, trace_theirs = (json.loads(b)["trace_id"].encode() for b in (ours, theirs))
+    return ours.replace(trace_ours, trace_theirs) == theirs
 
 
 def _timed_embedding(embedder: SentenceTransformerEmbedder, query: str) -> float:
