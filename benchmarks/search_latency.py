@@ -6,6 +6,11 @@ with matching provenance rows so the search re-check keeps every hit. Then ``tes
 that data directory and POST /v1/search is timed, one request after another on one keep-alive
 connection, for each mode; the query-embedding baseline runs in this process while the server idles.
 
+With ``--baseline-tree`` (another checkout, e.g. ``git archive main | tar -x -C /tmp/main``) or
+``--compare-fusion`` a second server runs on a copy of the index, and every round also times the bare
+embedding and hybrid on both servers query by query, in a rotating order, so that all three see the
+same load on a shared machine ("side by side" rows; their ratios use the side-by-side embedding).
+
     python -m benchmarks.search_latency --corpus ../shared/data/scifact/corpus.jsonl \\
         --queries ../shared/data/scifact/queries_train.jsonl [--chunks 100000 --tenants 10] [--json]
 """
@@ -50,6 +55,8 @@ from retrieval.embedders import SentenceTransformerEmbedder
 TARGET_P50_RATIO = 1.3  # HTTP hybrid p50 / bare embed_query p50
 TARGET_P95_MS = 60.0  # HTTP hybrid p95
 MODES = ("hybrid", "dense", "bm25")
+THIS_TREE = Path(__file__).resolve().parents[1]
+SIDE_BY_SIDE = "side by side"
 _METRIC_RE = re.compile(
     r'^tessera_http_request_seconds_(sum|count)\{method="POST",route="/v1/search"\} (\S+)$', re.M
 )
@@ -242,14 +249,36 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=["rrf", "dbsf"],
         help="also time hybrid on a second server (a copy of the index) with this fusion, in every round",
     )
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="also time hybrid on a second server (a copy of the index) running the code in this "
+        "directory, e.g. an export of main, side by side with this tree's server in every round",
+    )
     args = parser.parse_args(argv)
+    if args.compare_fusion and args.baseline_tree:
+        parser.error("--compare-fusion and --baseline-tree each start the second server; choose one")
+    if args.baseline_tree and not (args.baseline_tree / "api" / "app.py").is_file():
+        parser.error(f"--baseline-tree must be a Tessera checkout, got {args.baseline_tree}")
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {args.rounds}")
     if args.chunks < args.tenants or args.tenants < 1:
         parser.error(f"--chunks must be at least --tenants (>= 1), got {args.chunks} and {args.tenants}")
-    if any(m not in MODES for m in args.modes.split(",")):
-        parser.error(f"--modes must name some of {','.join(MODES)}, got {args.modes!r}")
+    if any(m not in MODES for m in modes(args)):
+        parser.error(f"--modes must name some of {','.join(MODES)} (or none), got {args.modes!r}")
+    if not modes(args) and not (args.compare_fusion or args.baseline_tree):
+        parser.error("--modes may be empty only when a second server is compared side by side")
     return args
+
+
+def modes(args: argparse.Namespace) -> list[str]:
+    return [m for m in args.modes.split(",") if m]
+
+
+def code_env(tree: Path) -> dict[str, str]:
+    """Run a server on the code in ``tree``: the shared environment's editable install points at the
+    main checkout, and ``PYTHONPATH`` comes before it."""
+    return {"PYTHONPATH": str(tree.resolve())}
 
 
 def build(args: argparse.Namespace, settings: Settings, embedder: SentenceTransformerEmbedder) -> BuildTimes:
@@ -274,18 +303,19 @@ def measure(
     queries, warmup = everything[: args.num_queries], everything[args.num_queries :]
     with ExitStack() as servers:
         base, server_pid = servers.enter_context(
-            running_server(data_dir, free_port(), data_dir / "server.log")
+            running_server(data_dir, free_port(), data_dir / "server.log", settings_env=code_env(THIS_TREE))
         )
         client = servers.enter_context(closing(SearchClient(base, tokens, args.k)))
         pids = [os.getpid(), server_pid]
         other: tuple[str, SearchClient] | None = None
-        if args.compare_fusion:
-            copy = fusion_copy(data_dir, args.compare_fusion)
-            env = {"TESSERA_SEARCH__FUSION": args.compare_fusion}
+        second = second_server(args)
+        if second is not None:
+            label, suffix, env = second
+            copy = index_copy(data_dir, suffix)
             other_base, other_pid = servers.enter_context(
                 running_server(copy, free_port(), copy / "server.log", settings_env=env)
             )
-            other = (f"hybrid ({args.compare_fusion})", SearchClient(other_base, tokens, args.k))
+            other = (label, SearchClient(other_base, tokens, args.k))
             servers.enter_context(closing(other[1]))
             pids.append(other_pid)
         phase = Phase(tuple(pids), args.quiet_wait)
@@ -298,66 +328,127 @@ def measure(
         # minutes, so each round's ratio compares figures taken side by side.
         rounds = []
         for number in range(1, args.rounds + 1):
-            log(f"round {number}: embedding baseline (server idle)")
-            embed = time_embed(phase, embedder, queries, warmup)
-            log(f"round {number}: timing searches")
-            http = time_modes(phase, client, queries, args.modes.split(","), warmup)
+            embed: dict[str, Any] | None = None
+            http: dict[str, Any] = {}
+            if modes(args):
+                log(f"round {number}: embedding baseline (server idle)")
+                embed = time_embed(phase, embedder, queries, warmup)
+                log(f"round {number}: timing searches")
+                http = time_modes(phase, client, queries, modes(args), warmup)
             if other is not None:
                 label, compared = other
-                http.update(time_side_by_side(client, compared, label, queries, warmup))
-            rounds.append({"embed_query": embed, "http": http})
+                log(f"round {number}: embedding, hybrid and {label} side by side")
+                side = time_side_by_side(embedder, (client, compared), label, phase.pids, queries, warmup)
+                http.update(side)
+                log("  " + ", ".join(f"{name}: p50 {r['p50_ms']:.1f} ms" for name, r in side.items()))
+                differing = side[f"{label} ({SIDE_BY_SIDE})"]["bodies_differing"]
+                log(f"  bodies differing from {label}'s in more than the trace id: {differing}")
+            # Without phases of its own (--modes ""), the side-by-side embedding is the baseline.
+            rounds.append({"embed_query": embed or http[f"embed_query ({SIDE_BY_SIDE})"], "http": http})
     return median_round(rounds)
 
 
+def second_server(args: argparse.Namespace) -> tuple[str, str, dict[str, str]] | None:
+    """The compared server's label, index-copy suffix and environment, if one is asked for."""
+    if args.compare_fusion:
+        env = {**code_env(THIS_TREE), "TESSERA_SEARCH__FUSION": args.compare_fusion}
+        return f"hybrid ({args.compare_fusion})", args.compare_fusion, env
+    if args.baseline_tree:
+        return "hybrid (baseline tree)", "baseline", code_env(args.baseline_tree)
+    return None
+
+
 def time_side_by_side(
-    client: SearchClient, compared: SearchClient, label: str, queries: Sequence[str], warmup: Sequence[str]
+    embedder: SentenceTransformerEmbedder,
+    servers: tuple[SearchClient, SearchClient],
+    label: str,
+    pids: Sequence[int],
+    queries: Sequence[str],
+    warmup: Sequence[str],
 ) -> dict[str, Any]:
-    """Hybrid on both servers, query by query in turn, so both see the same load on a shared machine."""
-    for warming in (client, compared):
+    """The bare embedding and hybrid on both servers, query by query, in an order that rotates with
+    every query (each one then follows each other as often), so all three see the same load. Counts
+    the queries whose two response bodies differ in more than their trace ids."""
+    client, compared = servers
+    for warming in servers:
         warming.run(warmup, "hybrid")
-    ours: list[float] = []
-    theirs: list[float] = []
+    watch = CpuWatch(pids)
+    timers: list[Callable[[int, str], tuple[float, bytes]]] = [
+        lambda i, q: (_timed_embedding(embedder, q), b""),
+        lambda i, q: client.search(i, q, "hybrid"),
+        lambda i, q: compared.search(i, q, "hybrid"),
+    ]
+    seconds: list[list[float]] = [[] for _ in timers]
+    differing = 0
     for i, query in enumerate(queries):
-        ours.append(client.search(i, query, "hybrid")[0])
-        theirs.append(compared.search(i, query, "hybrid")[0])
-    return {
-        "hybrid (side by side)": asdict(summarise(ours)) | {"foreign_cores": float("nan")},
-        f"{label} (side by side)": asdict(summarise(theirs)) | {"foreign_cores": float("nan")},
+        bodies: list[bytes] = [b""] * len(timers)
+        for turn in range(len(timers)):
+            which = (i + turn) % len(timers)
+            elapsed, bodies[which] = timers[which](i, query)
+            seconds[which].append(elapsed)
+        differing += not same_but_trace(bodies[1], bodies[2])
+    foreign = watch.foreign_cores()
+    names = ["embed_query", "hybrid", label]
+    rows = {
+        f"{name} ({SIDE_BY_SIDE})": asdict(summarise(s)) | {"foreign_cores": foreign}
+        for name, s in zip(names, seconds, strict=True)
     }
+    rows[f"{label} ({SIDE_BY_SIDE})"]["bodies_differing"] = differing
+    return rows
 
 
-def fusion_copy(data_dir: Path, fusion: str) -> Path:
+def same_but_trace(ours: bytes, theirs: bytes) -> bool:
+    """Byte-equal once our trace id (top level and in every hit) is spelled as theirs."""
+    trace_ours, trace_theirs = (json.loads(b)["trace_id"].encode() for b in (ours, theirs))
+    return ours.replace(trace_ours, trace_theirs) == theirs
+
+
+def _timed_embedding(embedder: SentenceTransformerEmbedder, query: str) -> float:
+    started = time.perf_counter()
+    embedder.embed_query(query)
+    return time.perf_counter() - started
+
+
+def index_copy(data_dir: Path, suffix: str) -> Path:
     """A fresh copy of the index (and of this run's API keys) beside ``data_dir`` for a second server:
     one process owns an embedded index."""
-    copy = data_dir.with_name(f"{data_dir.name}-{fusion}")
+    copy = data_dir.with_name(f"{data_dir.name}-{suffix}")
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns(".owner", "server.log"))
     return copy
 
 
 def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The round whose hybrid/embedding p50 ratio is the median, with every round's ratios beside it."""
+    """The round whose hybrid/embedding p50 ratio is the median, with every round's ratios beside it.
+    Side-by-side rows are divided by the side-by-side embedding, the others by the embedding phase."""
 
     def ratio(r: dict[str, Any], mode: str = "hybrid") -> float:
-        hybrid = r["http"].get(mode)
-        return float(hybrid["p50_ms"] / r["embed_query"]["p50_ms"]) if hybrid else 0.0
+        row = r["http"].get(mode)
+        if row is None:
+            return 0.0
+        own = r["http"].get(f"embed_query ({SIDE_BY_SIDE})") if SIDE_BY_SIDE in mode else None
+        return float(row["p50_ms"] / (own or r["embed_query"])["p50_ms"])
 
-    ranked = sorted(rounds, key=ratio)
-    compared = [m for m in rounds[0]["http"] if m.startswith("hybrid (") and "side by side" in m]
+    main = "hybrid" if "hybrid" in rounds[0]["http"] else f"hybrid ({SIDE_BY_SIDE})"
+    ranked = sorted(rounds, key=lambda r: ratio(r, main))
+    compared = [m for m in rounds[0]["http"] if m.startswith("hybrid") and SIDE_BY_SIDE in m]
     return {
         **ranked[len(ranked) // 2],
-        "round_ratios": [ratio(r) for r in rounds],
+        "round_ratios": [ratio(r) for r in rounds] if "hybrid" in rounds[0]["http"] else [],
         "compared_round_ratios": {m: [ratio(r, m) for r in rounds] for m in compared},
     }
 
 
 def verdict(results: dict[str, Any]) -> dict[str, Any]:
     phases = [results["embed_query"], *results["http"].values()]
-    busiest = max(p["foreign_cores"] for p in phases if not math.isnan(p["foreign_cores"]))
-    hybrid = results["http"].get("hybrid")
+    busiest = max((p["foreign_cores"] for p in phases if not math.isnan(p["foreign_cores"])), default=0.0)
+    hybrid, embed = results["http"].get("hybrid"), results["embed_query"]
+    if hybrid is None and f"hybrid ({SIDE_BY_SIDE})" in results["http"]:
+        hybrid = results["http"][f"hybrid ({SIDE_BY_SIDE})"]
+        embed = results["http"][f"embed_query ({SIDE_BY_SIDE})"]
     if hybrid is None:
         return {"met": None, "clean": busiest < QUIET_CORES}
-    ratio = hybrid["p50_ms"] / results["embed_query"]["p50_ms"]
+    ratio = hybrid["p50_ms"] / embed["p50_ms"]
     return {
         "hybrid_p50_over_embed_p50": ratio,
         "ratio_target": TARGET_P50_RATIO,
@@ -376,14 +467,14 @@ def render(report: dict[str, Any]) -> str:
         f" per mode; built in {build_times['total_s']:.0f} s (embed {build_times['embed_base_s']:.0f},"
         f" upsert+auto-optimize {build_times['upsert_s']:.0f}, optimize {build_times['optimize_s']:.0f},"
         f" db {build_times['database_s']:.0f})",
-        f"{'(ms)':<20}{'p50':>8}{'p95':>8}{'p99':>8}{'mean':>8}{'in-app':>8}{'other cpu':>11}",
+        f"{'(ms)':<44}{'p50':>8}{'p95':>8}{'p99':>8}{'mean':>8}{'in-app':>8}{'other cpu':>11}",
     ]
     rows = [("embed_query (bare)", report["embed_query"])]
-    rows += [(f"HTTP {mode}", s) for mode, s in report["http"].items()]
+    rows += [(mode if mode.startswith("embed") else f"HTTP {mode}", s) for mode, s in report["http"].items()]
     for name, s in rows:
         in_app = f"{s['server_mean_ms']:>8.2f}" if "server_mean_ms" in s else f"{'-':>8}"
         lines.append(
-            f"{name:<20}{s['p50_ms']:>8.2f}{s['p95_ms']:>8.2f}{s['p99_ms']:>8.2f}{s['mean_ms']:>8.2f}"
+            f"{name:<44}{s['p50_ms']:>8.2f}{s['p95_ms']:>8.2f}{s['p99_ms']:>8.2f}{s['mean_ms']:>8.2f}"
             f"{in_app}{s.get('foreign_cores', float('nan')):>11.2f}"
         )
     if report.get("round_ratios"):
