@@ -147,6 +147,11 @@ class AccessControl:
             except Exception:  # the next request retries and fails closed if it must
                 self._on_failure()
 
+    def loaded_version(self, tenant: TenantId) -> int | None:
+        """The policy version this process holds for the tenant (None: not loaded yet), without I/O."""
+        held = self._policies.get(tenant)
+        return held[1] if held is not None else None
+
     # -- loading -------------------------------------------------------------------------------
 
     def _current_policy(self, tenant: TenantId, wanted: int) -> tuple[TenantPolicy, int]:

@@ -119,11 +119,25 @@ class RedisVersions:
             self._watcher.update()
 
     def close(self) -> None:
-        if self._watcher is not None:
-            self._watcher.close = True
-            if self._watcher.sub_client is not None:
-                self._watcher.sub_client.close()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            _stop_watcher(watcher)
         self._redis.close()
+
+
+def _stop_watcher(watcher: Any) -> None:
+    """End the watcher's thread by closing the pub/sub connection it blocks on. The thread then closes
+    that connection again itself, and inside redis-py the two closes race (one may find the connection
+    already gone), so an error of ours here only means the thread got there first."""
+    watcher.close = True
+    try:
+        if watcher.sub_client is not None:
+            watcher.sub_client.close()
+    except (AttributeError, OSError, redis.RedisError):
+        pass
+    watcher.subscribe_thread.join(timeout=2.0)
+    if watcher.pub_client is not None:
+        watcher.pub_client.close()
 
 
 def _start_watcher(url: str, on_change: Callable[[], None]) -> Any:
