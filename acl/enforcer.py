@@ -20,7 +20,7 @@ from typing import TypeVar
 import casbin
 from sqlalchemy import Engine
 from sqlalchemy_adapter.adapter import Adapter, Filter
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from acl import policies
 from acl.filters import WriteGrant
@@ -84,7 +84,7 @@ class AccessControl:
         self._engine = engine
         self.versions = versions
         self._on_failure = on_failure
-        self._adapter = Adapter(engine, db_class=CasbinRule, create_table=False)
+        self._adapter = _RowAdapter(engine, db_class=CasbinRule, create_table=False)
         self._policies: dict[TenantId, tuple[TenantPolicy, int]] = {}
         self._locks: dict[TenantId, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -146,6 +146,11 @@ class AccessControl:
                     self._current_policy(tenant, database_head(self._engine, tenant))
             except Exception:  # the next request retries and fails closed if it must
                 self._on_failure()
+
+    def loaded_version(self, tenant: TenantId) -> int | None:
+        """The policy version this process holds for the tenant (None: not loaded yet), without I/O."""
+        held = self._policies.get(tenant)
+        return held[1] if held is not None else None
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -224,6 +229,24 @@ def decision_from(policy: TenantPolicy, user: str, version: int) -> Decision:
         WriteGrant(tenant, write.allowed, write.denied),
         other,
     )
+
+
+class _RowAdapter(Adapter):  # type: ignore[misc]
+    """casbin's SQLAlchemy adapter, reading rows as plain tuples into casbin's model. The stock one
+    builds an ORM object per row and re-tokenises its CSV line: most of a cold load at 100,000 rules."""
+
+    def load_filtered_policy(self, model: casbin.model.Model, filter: Filter) -> None:
+        columns = [getattr(CasbinRule, f"v{i}") for i in range(6)]
+        query = select(col(CasbinRule.ptype), *columns)
+        for attr in ("ptype", "v0", "v1", "v2", "v3", "v4", "v5"):
+            if wanted := getattr(filter, attr):
+                query = query.where(col(getattr(CasbinRule, attr)).in_(wanted))
+        with self._engine.connect() as connection:
+            for ptype, *values in connection.execute(query.order_by(col(CasbinRule.id))):
+                assertion = model.model.get(ptype[:1], {}).get(ptype)
+                if assertion is not None:
+                    assertion.policy.append([v for v in values if v is not None])
+        self._filtered = True
 
 
 def _tenant_filter(ptype: str, domain_field: int, tenant: TenantId) -> Filter:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
 from acl.builtin import builtin_rules
@@ -82,11 +82,15 @@ def record_change(
         raise InvalidInputError(f"a change holds at most {MAX_OPS_PER_CHANGE} rules, got {len(ops)}")
     version = _next_version(session, tenant)
     _check_applicable(session, tenant, ops)
-    for item in ops:
-        if item.op == Op.ADD:
-            session.add(_row(item.rule))
-        else:
+    # What the ops amount to, in one bulk insert: an import of 100,000 rules took half a minute as
+    # one ORM object per row. The recorded change keeps every op, in order.
+    net = _net(ops)
+    for item in net:
+        if item.op == Op.REMOVE:
             session.execute(delete(CasbinRule).where(*_row_matches(item.rule)))
+    added = [_row(item.rule) for item in net if item.op == Op.ADD]
+    if added:
+        session.execute(insert(CasbinRule), added)
     change = PolicyChange(
         tenant=tenant,
         version=version,
@@ -144,9 +148,9 @@ def stored_rules(session: Session, tenant: TenantId, rules: Sequence[Rule]) -> I
             yield rule_from_row(row.ptype, (row.v0, row.v1, row.v2, row.v3, row.v4, row.v5))
 
 
-def _row(rule: Rule) -> CasbinRule:
-    v: list[str | None] = [*rule.fields[1:], None, None, None, None, None, None][:6]
-    return CasbinRule(ptype=rule.fields[0], v0=v[0], v1=v[1], v2=v[2], v3=v[3], v4=v[4], v5=v[5])
+def _row(rule: Rule) -> dict[str, str | None]:
+    values: list[str | None] = [*rule.fields[1:], None, None, None, None, None, None][:6]
+    return {"ptype": rule.fields[0]} | {f"v{i}": v for i, v in enumerate(values)}
 
 
 def _row_matches(rule: Rule) -> list[Any]:

@@ -20,7 +20,9 @@ class CasbinRule(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ptype: str = Field(max_length=255, index=True)
-    v0: str | None = Field(default=None, max_length=255)
+    v0: str | None = Field(
+        default=None, max_length=255, index=True
+    )  # the subject: changes look rules up by it
     v1: str | None = Field(default=None, max_length=255, index=True)
     v2: str | None = Field(default=None, max_length=255, index=True)
     v3: str | None = Field(default=None, max_length=255)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import redis
 from redis_watcher import WatcherOptions, new_watcher
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlmodel import col
 
 from acl.policy_models import PolicyHead
@@ -54,11 +54,13 @@ class PolicyVersions(Protocol):
     def close(self) -> None: ...
 
 
+# Built once: this runs on every request, and composing the statement cost more than running it.
+_HEAD = select(col(PolicyHead.version)).where(col(PolicyHead.tenant) == bindparam("tenant"))
+
+
 def database_head(engine: Engine, tenant: TenantId) -> int:
     with engine.connect() as connection:
-        version = connection.execute(
-            select(col(PolicyHead.version)).where(col(PolicyHead.tenant) == tenant)
-        ).scalar_one_or_none()
+        version = connection.execute(_HEAD, {"tenant": tenant}).scalar_one_or_none()
     return int(version) if version is not None else 0
 
 
@@ -119,11 +121,25 @@ class RedisVersions:
             self._watcher.update()
 
     def close(self) -> None:
-        if self._watcher is not None:
-            self._watcher.close = True
-            if self._watcher.sub_client is not None:
-                self._watcher.sub_client.close()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            _stop_watcher(watcher)
         self._redis.close()
+
+
+def _stop_watcher(watcher: Any) -> None:
+    """End the watcher's thread by closing the pub/sub connection it blocks on. The thread then closes
+    that connection again itself, and inside redis-py the two closes race (one may find the connection
+    already gone), so an error of ours here only means the thread got there first."""
+    watcher.close = True
+    try:
+        if watcher.sub_client is not None:
+            watcher.sub_client.close()
+    except (AttributeError, OSError, redis.RedisError):
+        pass
+    watcher.subscribe_thread.join(timeout=2.0)
+    if watcher.pub_client is not None:
+        watcher.pub_client.close()
 
 
 def _start_watcher(url: str, on_change: Callable[[], None]) -> Any:

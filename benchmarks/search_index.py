@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, insert
 
-from acl.keys import create_key
+from acl.admin import Actor
+from api.runtime import build_access_services
 from core.clock import utcnow
 from core.db import make_engine, migrate, session_scope
 from core.hashing import sha256_hex
@@ -298,9 +299,11 @@ def _write_rows(engine: Engine, rows: Rows) -> None:
 
 
 def issue_keys(settings: Settings, tenants: Sequence[TenantId]) -> list[str]:
-    engine = make_engine(settings.resolved_database_url)
+    """An admin key per tenant; a tenant's first key also creates its built-in roles."""
+    services = build_access_services(settings)
     try:
-        with session_scope(engine) as session:
-            return [create_key(session, t, "bench", ("admin",)).token for t in tenants]
+        return [
+            services.admin.issue_key(Actor(t, "benchmark"), "bench", roles=("admin",)).token for t in tenants
+        ]
     finally:
-        engine.dispose()
+        services.close()

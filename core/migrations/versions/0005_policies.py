@@ -32,6 +32,7 @@ def upgrade() -> None:
         *(sa.Column(f"v{i}", sa.String(length=255), nullable=True) for i in range(6)),
     )
     op.create_index("ix_casbin_rule_ptype", "casbin_rule", ["ptype"])
+    op.create_index("ix_casbin_rule_v0", "casbin_rule", ["v0"])
     op.create_index("ix_casbin_rule_v1", "casbin_rule", ["v1"])
     op.create_index("ix_casbin_rule_v2", "casbin_rule", ["v2"])
     op.create_table(
@@ -109,5 +110,6 @@ def downgrade() -> None:
     op.drop_table("policy_heads")
     op.drop_index("ix_casbin_rule_v2", "casbin_rule")
     op.drop_index("ix_casbin_rule_v1", "casbin_rule")
+    op.drop_index("ix_casbin_rule_v0", "casbin_rule")
     op.drop_index("ix_casbin_rule_ptype", "casbin_rule")
     op.drop_table("casbin_rule")
