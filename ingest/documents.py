@@ -73,7 +73,12 @@ class DocumentService:
             raise InvalidInputError(f"offset must be >= 0, got {offset}")
         with session_scope(self._engine) as session:
             total, rows = docs.readable_documents(
-                session, allowed.tenant, allowed.label_set(), denied=allowed.denied, limit=limit, offset=offset
+                session,
+                allowed.tenant,
+                allowed.label_set(),
+                denied=allowed.denied,
+                limit=limit,
+                offset=offset,
             )
         # The database applied the label rule; check it again here and fail closed, as search does.
         return total, [r for r in rows if allowed.allows(allowed.tenant, r.labels)]

@@ -41,7 +41,8 @@ def to_qdrant_filter(spec: FilterSpec) -> models.Filter:
     ]
     must += [models.FieldCondition(key=key, range=models.Range(lt=limit)) for key, limit in spec.below]
     must_not: list[models.Condition] = [
-        models.FieldCondition(key=key, match=models.MatchAny(any=list(values))) for key, values in spec.none_of
+        models.FieldCondition(key=key, match=models.MatchAny(any=list(values)))
+        for key, values in spec.none_of
     ]
     return models.Filter(must=must, must_not=must_not or None)
 
