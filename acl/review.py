@@ -184,7 +184,9 @@ class AccessReview:
         _apply(after, ops)
         with Session(self._engine) as session:
             users = key_users(session, tenant)
-        users |= _users_of(before) | _users_of(after)
+        # Members of roles that are not roles themselves, before or after (taking hr-staff's last
+        # member away must not make hr-staff look like a user).
+        users |= (before.members() | after.members()) - before.roles() - after.roles()
         groups = self._groups(tenant, examples)
         impacts: list[Impact] = []
         for user in sorted(users):
@@ -235,10 +237,6 @@ def _apply(policy: TenantPolicy, ops: Sequence[RuleOp]) -> None:
             raise ConflictError(f"rule {number} already exists: {fields}")
         if item.op == Op.REMOVE and not policy.remove(item.rule):
             raise NotFoundError(f"rule {number} does not exist: {fields}")
-
-
-def _users_of(policy: TenantPolicy) -> set[str]:
-    return policy.members() - policy.roles()
 
 
 def _impact(

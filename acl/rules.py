@@ -151,16 +151,19 @@ def _check_subject(name: str, where: str) -> None:
 def parse_csv(text: str, tenant: TenantId) -> list[Rule]:
     """casbin's policy CSV (``p, ...`` and ``g, ...`` lines; blank lines and ``#`` comments skipped).
     The first bad line raises, naming its number, so a rejected import changes nothing."""
-    rules: list[Rule] = []
+    return [parse_rule(row, tenant, where=f"line {number}") for number, row in csv_rows(text)]
+
+
+def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a policy CSV with their line numbers, skipping blank lines and ``#`` comments."""
     reader = csv.reader(io.StringIO(text), skipinitialspace=True, strict=True)
     try:
         for number, row in enumerate(reader, start=1):
             if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
                 continue
-            rules.append(parse_rule(row, tenant, where=f"line {number}"))
+            yield number, row
     except csv.Error as error:
         raise InvalidInputError(f"line {reader.line_num}: malformed CSV ({error})") from None
-    return rules
 
 
 def to_csv(rules: Iterable[Rule]) -> Iterator[str]:
