@@ -24,6 +24,7 @@ from api import cli_review
 from api.cli_common import decision_of, err, one_line_errors, out, read_text_file, services_for
 from api.params import MAX_DB_INT, MAX_PAGE, check_db_int
 from api.runtime import AccessServices
+from core.clock import as_utc
 from core.errors import InvalidInputError
 from core.types import tenant_id
 
@@ -230,7 +231,7 @@ def history(
         ops = ops_from_json(change.ops)
         table.add_row(
             str(change.version),
-            change.at.isoformat(timespec="seconds"),
+            as_utc(change.at).strftime("%Y-%m-%d %H:%M:%SZ"),
             change.actor,
             change.kind,
             change.reason,
