@@ -38,10 +38,14 @@ def legacy_rules(tenant: TenantId, user: str, roles: Iterable[str]) -> list[Rule
     rules: list[Rule] = [Assignment(user, MEMBER_ROLE, tenant)]
     rules += [Assignment(user, role, tenant) for role in held if role != MEMBER_ROLE]
     rules += [Permission(role, tenant, role, Action.READ) for role in held if role not in _NO_OWN_LABEL]
+    if MEMBER_ROLE in held:
+        # Every user is a member, so "member reads the label member" would reach everyone: only the
+        # users whose keys named the role could read that label before.
+        rules.append(Permission(user, tenant, MEMBER_ROLE, Action.READ))
     if INGEST_ROLE in held:
         rules += [Permission(user, tenant, role, Action.WRITE) for role in held if role != ADMIN_ROLE]
     return rules
 
 
-# admin reads every label anyway, and member's public grant is built in.
-_NO_OWN_LABEL = {ADMIN_ROLE, PUBLIC_LABEL}
+# admin reads every label anyway; public is member's built-in grant; member is handled per user.
+_NO_OWN_LABEL = {ADMIN_ROLE, PUBLIC_LABEL, MEMBER_ROLE}

@@ -32,7 +32,6 @@ from core.errors import InvalidInputError
 from core.metadata import check_metadata
 from core.settings import Settings, get_settings
 from core.types import tenant_id
-from ingest.models import ItemStatus
 from ingest.sources import discover
 from retrieval.ports import SearchFilters
 from retrieval.search import Mode, SearchRequest
@@ -99,10 +98,12 @@ def ingest(
         view = run_with_progress(runtime, job_id, checked, items, acl_labels, grant)
     finally:
         runtime.close()
-    counts = view.counts()
-    failed = [i for i in view.items if i.status == ItemStatus.FAILED]
+    counts = view.counts
+    failed = view.failed
     for item in failed:
         err.print(f"[red]failed[/red] {item.name}: {item.error}", highlight=False, soft_wrap=True)
+    if counts["failed"] > len(failed):
+        err.print(f"… and {counts['failed'] - len(failed)} more failed (tessera jobs show {job_id})")
     out.print(
         f"job {job_id}: {counts['indexed']} indexed, {counts['unchanged']} unchanged, "
         f"{counts['failed']} failed ({view.job.status})",

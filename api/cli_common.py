@@ -19,7 +19,7 @@ from core.errors import InvalidInputError, TesseraError
 from core.settings import Settings, get_settings
 from core.types import TenantId, tenant_id
 from ingest.document import Source
-from ingest.jobs import JobView
+from ingest.jobs import JobSummary
 from ingest.pipeline import ItemOutcome
 from ingest.sources import BadSource
 
@@ -86,7 +86,7 @@ def run_with_progress(
     items: Sequence[Source | BadSource],
     labels: tuple[str, ...],
     grant: WriteGrant,
-) -> JobView:
+) -> JobSummary:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("ingesting", total=len(items))

@@ -48,7 +48,7 @@ def eval_retrieval(
     try:
         job_id = runtime.jobs.create(tenant, "eval", items, ())
         view = run_with_progress(runtime, job_id, tenant, items, (), WriteGrant.everything(tenant))
-        failed = sum(1 for i in view.items if i.status == ItemStatus.FAILED)
+        failed = view.counts[ItemStatus.FAILED.value]
         results = []
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err) as progress:
@@ -109,7 +109,7 @@ def demo(
         issued = runtime.admin.issue_key(actor, f"demo-{secrets.token_hex(2)}", roles=("admin",))
     finally:
         runtime.close()
-    counts = view.counts()
+    counts = view.counts
     out.print(
         f"example corpus: {counts['indexed']} indexed, {counts['unchanged']} unchanged, "
         f"{counts['failed']} failed"

@@ -34,7 +34,7 @@ from ingest.redact import REDACTION_POLICY_VERSION, NoRedactor, PresidioRedactor
 from provenance import store as docs
 from provenance.labels import ProvenanceLabels
 from retrieval.bm25 import QdrantBm25Encoder
-from retrieval.edge import EdgeVectorStore
+from retrieval.edge import EdgeMemory, EdgeVectorStore
 from retrieval.embedders import SentenceTransformerEmbedder, default_model_path
 from retrieval.encoder_card import EncoderCard, read_encoder_card
 from retrieval.ports import Embedder, VectorStore
@@ -105,7 +105,8 @@ def build_store(settings: Settings, owner: str, *, dimension: int) -> VectorStor
             prefix=settings.qdrant.collection_prefix,
             timeout_s=settings.qdrant.timeout_s,
         )
-    return EdgeVectorStore(settings.shards_dir, dimension=dimension, owner=owner)
+    memory = EdgeMemory(settings.qdrant.memory, settings.qdrant.max_segment_mb)
+    return EdgeVectorStore(settings.shards_dir, dimension=dimension, owner=owner, memory=memory)
 
 
 def build_runtime(

@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TENANT = "bench"
@@ -135,15 +135,65 @@ def _field_kb(path: str, name: str) -> int:
     return 0
 
 
+def _role(pid: int, root: int) -> str:
+    """What a process of the tree is: the CLI itself, a spawned worker, or multiprocessing's tracker."""
+    if pid == root:
+        return "cli"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "other"
+    return "tracker" if b"resource_tracker" in command else "worker"
+
+
+def _mapped_kb(pid: int, shards: str) -> dict[str, int]:
+    """The CLI's resident memory by what it maps: the engine's shard files (segments, WAL), other files
+    (libraries, models), and anonymous memory (heaps: Python, the engine's native allocations)."""
+    kinds = {"shard files": 0, "other files": 0, "anonymous": 0}
+    kind = "anonymous"
+    try:
+        lines = Path(f"/proc/{pid}/smaps").read_text().splitlines()
+    except OSError:
+        return kinds
+    for line in lines:
+        parts = line.split()
+        if parts and "-" in parts[0] and not parts[0].endswith(":"):
+            name = parts[5] if len(parts) > 5 else ""
+            kind = (
+                "shard files"
+                if name.startswith(shards)
+                else "other files"
+                if name.startswith("/")
+                else "anonymous"
+            )
+        elif parts and parts[0] == "Rss:":
+            kinds[kind] += int(parts[1])
+    return kinds
+
+
 @dataclass
 class Peak:
     rss_kb: int = 0
     pss_kb: int = 0
     anon_kb: int = 0
     processes: int = 0
+    by_role_kb: dict[str, int] = field(default_factory=dict)  # largest RSS seen per kind of process
+    cli_kinds_kb: dict[str, int] = field(default_factory=dict)  # the CLI's RSS by kind, at its peak
+    shards: str = ""
+    _samples: int = 0
 
     def sample(self, pid: int) -> None:
         pids = _tree(pid)
+        self._samples += 1
+        if self._samples % 8 == 0:  # reading every mapping costs more than the totals
+            kinds = _mapped_kb(pid, self.shards)
+            if sum(kinds.values()) > sum(self.cli_kinds_kb.values()):
+                self.cli_kinds_kb = kinds
+        for p in pids:
+            role = _role(p, pid)
+            self.by_role_kb[role] = max(
+                self.by_role_kb.get(role, 0), _field_kb(f"/proc/{p}/status", "VmRSS:")
+            )
         rss = sum(_field_kb(f"/proc/{p}/status", "VmRSS:") for p in pids)
         pss = sum(_field_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
         anon = sum(_field_kb(f"/proc/{p}/smaps_rollup", "Anonymous:") for p in pids)
@@ -168,13 +218,15 @@ class Run:
 
     def line(self) -> str:
         mb = self.corpus_bytes / 1e6
+        kinds = ", ".join(f"{k} {kb / 1024:.0f}" for k, kb in self.peak.cli_kinds_kb.items())
+        roles = ", ".join(f"{r} {kb / 1024:.0f} MiB" for r, kb in sorted(self.peak.by_role_kb.items()))
         return (
             f"{mb:9.1f} MB {self.files:8d} files {self.indexed:8d} indexed {self.failed:5d} failed "
             f"{self.seconds:8.1f} s {mb / self.seconds:6.2f} MB/s"
             f"  peak RSS {self.peak.rss_kb / 1024:7.1f} MiB"
             f"  peak PSS {self.peak.pss_kb / 1024:7.1f} MiB"
             f"  peak anonymous {self.peak.anon_kb / 1024:7.1f} MiB"
-            f"  ({self.peak.processes} processes)"
+            f"  ({self.peak.processes} processes; largest RSS: {roles}; CLI at its peak, MiB: {kinds})"
         )
 
 
@@ -195,7 +247,7 @@ def run_ingest(
         child_flag = "--child-deferred" if defer else "--child"
         entry = ["-m", "benchmarks.ingest_memory", child_flag] if fake_models else ["-m", "api"]
         command = [sys.executable, *entry, "ingest", str(corpus), "--tenant", TENANT]
-        peak = Peak()
+        peak = Peak(shards=str(Path(data_dir).resolve() / "shards"))
         started = time.monotonic()
         with tempfile.TemporaryFile() as out:
             process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.DEVNULL)
@@ -241,12 +293,13 @@ def child(argv: list[str], *, defer_index_builds: bool = False) -> None:
 
     if defer_index_builds:
         edge.OPTIMIZE_EVERY = edge.OPTIMIZE_AFTER_BATCH = sys.maxsize
-    from api.runtime import EMBEDDING_DIMENSION, Runtime, build_runtime
+    from api.runtime import Runtime, build_runtime, check_settings
     from core.settings import Settings, get_settings
 
     def runtime_for(settings: Settings | None = None, owner: str = "tessera cli") -> Runtime:
-        embedder = HashEmbedder(EMBEDDING_DIMENSION)
-        return build_runtime(settings or get_settings(), owner=owner, embedder=lambda: embedder)
+        chosen = settings or get_settings()
+        embedder = HashEmbedder(check_settings(chosen).dimension)  # the shipped encoder's width
+        return build_runtime(chosen, owner=owner, embedder=lambda: embedder)
 
     cli_common.runtime_for = runtime_for
     cli.runtime_for = runtime_for  # type: ignore[attr-defined]  # the name ``ingest`` calls

@@ -26,6 +26,14 @@ class QdrantSettings(BaseModel):
     api_key: SecretStr | None = None
     collection_prefix: str = "tessera"
     timeout_s: float = 10.0
+    # Embedded engine only (docs/memory.md). "cold": a shard's vectors, graphs, payloads and indexes
+    # are memory-mapped and read when first touched, so an ingest of any size runs in bounded memory;
+    # "cached": read in when a shard opens (faster first searches; memory grows with the shard).
+    memory: Literal["cold", "cached"] = "cold"
+    # Cap on one segment's vectors; an index build covers one segment, so its memory follows the cap.
+    # 64 keeps a 60,000-chunk tenant at the 2 segments (and the search latency) it had uncapped; 32
+    # lowers a bulk ingest's peak further but makes large tenants' searches ~1.7x slower (docs/memory.md).
+    max_segment_mb: int = Field(default=64, ge=4, le=65536)
 
 
 class EmbeddingSettings(BaseModel):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
 
-from sqlalchemy import Engine, delete, insert, or_, update
+from sqlalchemy import Engine, delete, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from acl.filters import WriteGrant, normalise_labels
@@ -39,6 +39,7 @@ INTERRUPTED = "interrupted: the process stopped before this item was processed"
 _OPEN = [JobStatus.QUEUED.value, JobStatus.RUNNING.value]
 STALE_AFTER_BEATS = 6  # missed heartbeats before another process may settle a job
 _INSERT_ROWS = 1000
+FAILED_SHOWN = 1000  # failed items a job summary carries; the counts cover all of them
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,16 @@ class JobView:
         for item in self.items:
             tally[item.status] = tally.get(item.status, 0) + 1
         return tally
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """A finished job's counts and its first failed items: what a command prints, in memory that does
+    not grow with the job (a ``JobView`` holds every item row, about 1 kB each)."""
+
+    job: IngestJob
+    counts: dict[str, int]
+    failed: list[IngestItem]
 
 
 class JobService:
@@ -102,7 +113,7 @@ class JobService:
         grant: WriteGrant,
         on_item: Callable[[ItemOutcome], None] | None = None,
         should_stop: Callable[[], bool] = lambda: False,
-    ) -> JobView:
+    ) -> JobSummary:
         if self._pipeline is None:
             raise RuntimeError("this JobService was built without a pipeline and cannot run jobs")
         self._set_status(job_id, JobStatus.RUNNING)
@@ -118,7 +129,20 @@ class JobService:
                     break  # the rest is settled as interrupted below
         finally:
             self._close(job_id)
-        return self.get(tenant, job_id)
+        return self.summary(tenant, job_id)
+
+    def summary(self, tenant: TenantId, job_id: str) -> JobSummary:
+        with session_scope(self._engine) as session:
+            job = session.get(IngestJob, job_id)
+            if job is None or job.tenant != tenant:
+                raise NotFoundError(f"ingest job {job_id!r} not found")
+            failed = session.exec(
+                select(IngestItem)
+                .where(IngestItem.job_id == job_id, IngestItem.status == ItemStatus.FAILED.value)
+                .order_by(col(IngestItem.position))
+                .limit(FAILED_SHOWN)
+            ).all()
+            return JobSummary(job, _status_counts(session, job_id), list(failed))
 
     def get(self, tenant: TenantId, job_id: str) -> JobView:
         with session_scope(self._engine) as session:
@@ -198,11 +222,11 @@ class JobService:
                 .where(col(IngestItem.job_id) == job_id, col(IngestItem.status) == ItemStatus.QUEUED.value)
                 .values(status=ItemStatus.FAILED.value, error=INTERRUPTED)
             )
-            statuses = list(session.exec(select(IngestItem.status).where(IngestItem.job_id == job_id)).all())
-            failed = statuses.count(ItemStatus.FAILED.value)
+            counts = _status_counts(session, job_id)
+            failed = counts[ItemStatus.FAILED.value]
             if failed == 0:
                 final = JobStatus.SUCCEEDED
-            elif failed == len(statuses):
+            elif failed == sum(counts.values()):
                 final = JobStatus.FAILED
             else:
                 final = JobStatus.PARTIAL
@@ -211,6 +235,17 @@ class JobService:
                 .where(col(IngestJob.id) == job_id)
                 .values(status=final.value, finished_at=utcnow())
             )
+
+
+def _status_counts(session: Session, job_id: str) -> dict[str, int]:
+    """Items per status, counted by the database rather than by reading every row back."""
+    tally = {status.value: 0 for status in ItemStatus}
+    rows = session.execute(
+        select(IngestItem.status, func.count()).where(IngestItem.job_id == job_id).group_by(IngestItem.status)
+    ).all()
+    for status, count in rows:
+        tally[status] = int(count)
+    return tally
 
 
 def _settle(session: Session, outcome: ItemOutcome, *, job_id: str) -> None:

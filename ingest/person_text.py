@@ -82,6 +82,6 @@ class NameText:
             end = start + word.end() - (token.endswith(".") and not is_initial(token))
             words += not is_initial(token)
             lower_ok = lower  # a lower-case name goes on in lower case only
-        if words == 0 or self.technical_after(end):
-            return None  # initials alone ("I", "A.") are not a name
+        if words == 0 or self.technical_after(end) or self.text.startswith("://", end):
+            return None  # initials alone ("I", "A.") are not a name, nor a URL's scheme ("mysql://")
         return start, end

@@ -38,13 +38,20 @@ class BadSource:
     error: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _File:
-    path: Path
+    """A listed file. The path is kept as a string and the root shared: about 150 bytes an entry
+    against 500 for a ``Path`` in a plain dataclass (a 2 GB folder of 6 kB files lists 330 000)."""
+
+    name: str
     root: Path
 
+    @property
+    def path(self) -> Path:
+        return Path(self.name)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class _Line:
     """One non-blank line of a JSONL file, found by its byte offset and read again when its turn comes."""
 
@@ -190,7 +197,7 @@ def _listed_file(path: Path, root: Path, max_bytes: int | None) -> _File | BadSo
         return BadSource(str(path), f"cannot read file ({exc.strerror})")
     if max_bytes is not None and size > max_bytes:
         return BadSource(str(path), f"file is larger than the limit of {max_bytes} bytes ({size} bytes)")
-    return _File(path, root)
+    return _File(str(path), root)
 
 
 def _jsonl_lines(path: Path) -> list[_Line | BadSource]:

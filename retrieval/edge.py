@@ -3,6 +3,11 @@
 A shard directory is held by one process (its WAL is locked), so in embedded mode exactly one process
 — the API server, or a CLI command when no server runs — owns the index. Edge has no background
 optimizer: after enough writes we build the HNSW and payload indexes ourselves (``optimize``).
+
+Memory stays bounded however large a shard grows (docs/memory.md): vectors, HNSW graphs, payloads
+and payload indexes are memory-mapped files (``EdgeMemory.placement``), segments are capped
+(``max_segment_mb``) so one index build never covers the whole shard, and a shard is reopened after
+builds, which drops the heap and mapped pages the builds left behind.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import qdrant_edge as qe
 
@@ -42,6 +48,35 @@ log = logging.getLogger(__name__)
 # plain scan is as fast as HNSW, above it an unindexed segment makes every search slower.
 OPTIMIZE_EVERY = 2_000
 OPTIMIZE_AFTER_BATCH = 500
+# Writes between reopenings of a shard. The engine keeps what an index build made in RAM (about 4 kB
+# a point, measured) until the shard is loaded again from its files; reopening costs about a second.
+REOPEN_EVERY = 20_000
+# Qdrant's own HNSW defaults, spelled out because a graph's memory placement comes with them.
+_HNSW_M, _HNSW_EF_CONSTRUCT, _FULL_SCAN_KB = 16, 100, 10_000
+
+Placement = Literal["cold", "cached"]
+
+
+@dataclass(frozen=True)
+class EdgeMemory:
+    """Where a shard's structures live. ``cold``: memory-mapped, read from disk when first touched, so
+    the resident set follows what is searched, not the shard's size; ``cached``: memory-mapped and
+    read in when the shard opens (first searches faster, memory grows with the shard).
+    ``max_segment_mb`` caps a segment's vectors: an index build (merge or HNSW) covers one segment,
+    so its memory follows this cap, not the shard; more segments cost some search time on huge shards."""
+
+    placement: Placement = "cold"
+    max_segment_mb: int = 64  # the setting's default (core.settings.QdrantSettings)
+
+    def __post_init__(self) -> None:
+        if self.placement not in ("cold", "cached"):
+            raise ValueError(f"placement must be 'cold' or 'cached', got {self.placement!r}")
+        if self.max_segment_mb < 1:
+            raise ValueError(f"max_segment_mb must be at least 1, got {self.max_segment_mb}")
+
+    @property
+    def engine_memory(self) -> qe.Memory:
+        return qe.Memory.Cold if self.placement == "cold" else qe.Memory.Cached
 
 
 def to_edge_filter(spec: FilterSpec) -> qe.Filter:
@@ -75,21 +110,36 @@ class _TenantShard:
         self.shard = shard
         self.lock = threading.Lock()
         self.pending_writes = 0
+        self.since_reopen = 0
 
 
 class EdgeVectorStore:
-    def __init__(self, root: Path, *, dimension: int, owner: str = "tessera") -> None:
+    def __init__(
+        self, root: Path, *, dimension: int, owner: str = "tessera", memory: EdgeMemory | None = None
+    ) -> None:
         self._root = root
         self._dimension = dimension
+        self._memory = memory or EdgeMemory()
         self._shards: dict[str, _TenantShard] = {}
         self._lock = threading.Lock()
         root.mkdir(parents=True, exist_ok=True)
         self._owner_file = _claim(root, owner)
 
     def _config(self) -> qe.EdgeConfig:
+        """The shard's configuration; also given when an existing shard is loaded, so a changed memory
+        setting applies to old shards too (the engine checks the vector shapes still match)."""
+        memory = self._memory.engine_memory
         return qe.EdgeConfig(
-            vectors={DENSE: qe.EdgeVectorParams(size=self._dimension, distance=qe.Distance.Cosine)},
-            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            vectors={
+                DENSE: qe.EdgeVectorParams(size=self._dimension, distance=qe.Distance.Cosine, memory=memory)
+            },
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=memory)},
+            hnsw_config=qe.HnswIndexConfig(
+                m=_HNSW_M, ef_construct=_HNSW_EF_CONSTRUCT, full_scan_threshold=_FULL_SCAN_KB, memory=memory
+            ),
+            payload_memory=memory,
+            id_tracker_memory=memory,
+            optimizers=qe.EdgeOptimizersConfig(max_segment_size=self._memory.max_segment_mb * 1024),
             # A tenant's shard is small: fanning one query over a thread pool costs more than it saves,
             # and the pool competes with the query encoder's threads for the cores (measured: the
             # engine's share of a search fell from ~4.7 ms to ~2.2 ms right after an embedding).
@@ -119,11 +169,32 @@ class EdgeVectorStore:
             return qe.EdgeShard.load(str(path), self._config())  # applies runtime settings to old shards
         path.mkdir(parents=True, exist_ok=True)
         shard = qe.EdgeShard.create(str(path), self._config())
-        for field in KEYWORD_FIELDS:
-            shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
-        for field in INTEGER_FIELDS:
-            shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Integer))
+        for field, params in _field_indexes(self._memory.engine_memory):
+            shard.update(qe.UpdateOperation.create_field_index(field, params))
         return shard
+
+    def _reopen(self, tenant: TenantId, held: _TenantShard) -> None:
+        """Load the shard again from its files (caller holds ``held.lock``): frees what index builds
+        left in RAM and unmaps the pages they touched; cold structures are read again only on use."""
+        path = self._root / tenant
+        held.shard.flush()
+        held.shard.close()
+        try:
+            held.shard = self._load_or_create(path, exists=True)
+        except Exception as exc:
+            # Forget the closed shard so the next call opens it afresh. No store lock here: drop_tenant
+            # takes it before a shard's lock, and this runs under the shard's lock.
+            self._shards.pop(tenant, None)
+            raise _open_error(tenant, path, exc) from exc
+        held.since_reopen = 0
+
+    def _optimized(self, tenant: TenantId, held: _TenantShard) -> None:
+        """Build indexes (caller holds ``held.lock``), reopening the shard every ``REOPEN_EVERY`` writes."""
+        held.shard.optimize()
+        held.since_reopen += held.pending_writes
+        held.pending_writes = 0
+        if held.since_reopen >= REOPEN_EVERY:
+            self._reopen(tenant, held)
 
     def upsert(self, tenant: TenantId, points: Sequence[ChunkPoint]) -> None:
         if not points:
@@ -145,8 +216,7 @@ class EdgeVectorStore:
             held.shard.update(qe.UpdateOperation.upsert_points(edge_points))
             held.pending_writes += len(edge_points)
             if held.pending_writes >= OPTIMIZE_EVERY:
-                held.shard.optimize()
-                held.pending_writes = 0
+                self._optimized(tenant, held)
 
     def search(
         self, tenant: TenantId, query: Query, *, allowed: AccessFilter, k: int, candidates: int
@@ -217,8 +287,7 @@ class EdgeVectorStore:
         held = self._open(tenant, create=False)
         if held is not None and held.pending_writes >= OPTIMIZE_AFTER_BATCH:
             with held.lock, _writing(tenant):
-                held.shard.optimize()
-                held.pending_writes = 0
+                self._optimized(tenant, held)
 
     def drop_tenant(self, tenant: TenantId) -> None:
         with self._lock:
@@ -240,6 +309,22 @@ class EdgeVectorStore:
             self._shards.clear()
         if not self._owner_file.closed:
             self._owner_file.close()  # releases the claim
+
+
+def _field_indexes(memory: qe.Memory) -> list[tuple[str, Any]]:
+    """Payload indexes, memory-mapped like the rest. Only ``labels`` gets the extra HNSW links the
+    engine builds per indexed value: an access filter can select a small part of a shard, while
+    ``tenant`` matches every point of its shard (its links would be a second copy of the graph, built
+    on every optimisation) and ids and versions select a handful of points, found by the index alone."""
+    keyword = [
+        (field, qe.KeywordIndexParams(memory=memory, enable_hnsw=field == "labels"))
+        for field in KEYWORD_FIELDS
+    ]
+    integer = [
+        (field, qe.IntegerIndexParams(lookup=True, range=True, memory=memory, enable_hnsw=False))
+        for field in INTEGER_FIELDS
+    ]
+    return keyword + integer
 
 
 def _open_error(tenant: TenantId, path: Path, exc: Exception) -> TesseraError:

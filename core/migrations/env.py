@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 import acl.models
 import acl.policy_models
+import generation.budget_models
 import ingest.models
 import provenance.models
 from core.db import normalise_url
@@ -20,6 +21,7 @@ from core.db import normalise_url
 MODEL_MODULES = (
     acl.models,
     acl.policy_models,
+    generation.budget_models,
     ingest.models,
     provenance.models,
 )  # each registers its tables on import

@@ -5,15 +5,20 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
+from acl.filters import WriteGrant
 from api.runtime import Runtime
 from core.clock import utcnow
 from core.db import session_scope
 from core.types import TenantId
+from ingest import jobs as jobs_module
+from ingest.document import Source
 from ingest.jobs import INTERRUPTED, JobRunner
 from ingest.models import IngestJob, ItemStatus, JobStatus
+from ingest.sources import BadSource
 from tests.conftest import RuntimeFactory
 from tests.integration.test_pipeline import record
 
@@ -79,3 +84,22 @@ def test_on_restart_the_embedded_owner_settles_every_open_job(
     job_id = _open_job(runtime, beat_age_s=0)
     assert jobs.fail_interrupted() == 1
     assert jobs.get(T, job_id).job.status == JobStatus.FAILED
+
+
+def test_a_finished_job_s_summary_counts_every_item_and_carries_the_first_failures(
+    make_runtime: RuntimeFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``tessera ingest`` prints comes from counts in the database, not from every item row."""
+    monkeypatch.setattr(jobs_module, "FAILED_SHOWN", 2)
+    runtime = make_runtime(database_url=database_url)
+    items: list[Source | BadSource] = [record("a", "first note")]
+    items += [BadSource(f"broken-{i}.txt", f"reason {i}") for i in range(3)]
+    items.append(record("b", "second note"))
+    job_id = runtime.jobs.create(T, "ann", items, labels=())
+    summary = runtime.jobs.run(job_id, T, items, (), WriteGrant.everything(T))
+    assert summary.job.status == JobStatus.PARTIAL
+    assert summary.counts == {"queued": 0, "indexed": 2, "unchanged": 0, "failed": 3}
+    assert [(i.name, i.error) for i in summary.failed] == [
+        ("broken-0.txt", "reason 0"),
+        ("broken-1.txt", "reason 1"),
+    ]

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from acl.admin import Actor
 from acl.filters import WriteGrant
 from api.cli import app as cli_app
 from api.runtime import Runtime
@@ -157,7 +158,8 @@ def test_deleting_needs_write_permission_over_every_version(client: TestClient, 
 
 
 def test_a_job_is_shown_only_to_readers_of_its_labels(client: TestClient, runtime: Runtime) -> None:
-    admin, staff, hr = key(runtime), key(runtime, roles=("staff",)), key(runtime, roles=("hr",), user="hana")
+    admin, staff = key(runtime), key(runtime, roles=("staff",), user="sam")
+    hr = key(runtime, roles=("hr",), user="hana")
     job = ingest_records(client, admin, [{"id": "bands", "text": "salary bands"}], labels=["hr"])
     href = f"/v1/ingest/jobs/{job['job_id']}"
     hidden = problem(client.get(href, headers=staff), 404)
@@ -235,23 +237,26 @@ def test_the_cli_applies_the_same_rules(
     list(runtime.pipeline.run(T, [record("bands", "salary bands 2027")], labels=["public"], grant=OPERATOR))
     job_id = runtime.jobs.create(T, "ann", [record("pay", "pay days")], ("hr",))
     runtime.jobs.run(job_id, T, [record("pay", "pay days")], ("hr",), OPERATOR)
+    # Users as the policy knows them: sam reads staff (and public), ivy also writes public.
+    runtime.admin.issue_key(Actor(T, "test"), "sam", roles=("staff",))
+    runtime.admin.issue_key(Actor(T, "test"), "ivy", roles=("ingest",))
     runtime.close()
     monkeypatch.setenv("TESSERA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TESSERA_DATABASE_URL", database_url)
     get_settings.cache_clear()
     cli = CliRunner()
     try:
-        shown = cli.invoke(cli_app, ["documents", "show", "bands", "--tenant", "acme", "--roles", "staff"])
+        shown = cli.invoke(cli_app, ["documents", "show", "bands", "--tenant", "acme", "--as-user", "sam"])
         assert shown.exit_code == 0, shown.output
         assert '"version": 2' in shown.stdout and '"version": 1' not in shown.stdout
         text = cli.invoke(
-            cli_app, ["documents", "text", "bands", "--version", "1", "--tenant", "acme", "--roles", "staff"]
+            cli_app, ["documents", "text", "bands", "--version", "1", "--tenant", "acme", "--as-user", "sam"]
         )
         assert text.exit_code == 1 and text.stderr.strip() == "error: document 'bands' has no version 1"
-        deleting = ["documents", "delete", "bands", "--tenant", "acme", "--roles", "ingest"]
+        deleting = ["documents", "delete", "bands", "--tenant", "acme", "--as-user", "ivy"]
         refused = cli.invoke(cli_app, deleting)
         assert refused.exit_code == 1 and "all its versions" in refused.stderr
-        job = cli.invoke(cli_app, ["jobs", "show", job_id, "--tenant", "acme", "--roles", "staff"])
+        job = cli.invoke(cli_app, ["jobs", "show", job_id, "--tenant", "acme", "--as-user", "sam"])
         assert job.exit_code == 1 and job.stderr.strip() == f"error: ingest job {job_id!r} not found"
         as_operator = cli.invoke(cli_app, ["jobs", "show", job_id, "--tenant", "acme"])
         assert as_operator.exit_code == 0 and "indexed" in as_operator.stdout

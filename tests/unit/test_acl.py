@@ -11,7 +11,7 @@ from core.errors import ForbiddenError, InvalidInputError
 from core.types import TenantId, tenant_id
 from tests.support.policy import access_filter, legacy, may_write, write_grant
 
-labels = st.sets(st.sampled_from(["public", "hr", "finance", "legal", "eng"]), max_size=4)
+labels = st.sets(st.sampled_from(["public", "hr", "finance", "legal", "eng", "member", "ingest"]), max_size=4)
 
 
 def test_admin_reads_every_label_of_its_own_tenant_only() -> None:
@@ -61,7 +61,7 @@ def test_an_access_filter_without_a_real_label_grant_is_refused(bad: object) -> 
 
 
 roles_with_writers = st.sets(
-    st.sampled_from(["public", "hr", "finance", "eng", "ingest", "admin"]), max_size=4
+    st.sampled_from(["public", "hr", "finance", "eng", "ingest", "admin", "member"]), max_size=4
 )
 
 

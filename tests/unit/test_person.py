@@ -47,6 +47,7 @@ def test_names_the_small_model_misses_are_found(text: str, names: list[str]) -> 
         "Subject: quarterly report\nStatus: done",
         "He said the cells lived longer.",
         "thanks all, the patients lived longer",
+        "username mysql://app:secret@db.internal:3306/app",
     ],
 )
 def test_gene_symbols_headers_and_everyday_words_are_not_people(text: str) -> None:

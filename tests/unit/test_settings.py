@@ -127,3 +127,16 @@ def test_the_default_k_must_be_one_the_maximum_allows(env: pytest.MonkeyPatch) -
     env.setenv("TESSERA_SEARCH__MAX_K", "20")
     with pytest.raises(ConfigurationError, match=r"TESSERA_SEARCH__DEFAULT_K \(50\) must not exceed"):
         load_settings()
+
+
+def test_the_embedded_engine_memory_setting_names_its_variable(env: pytest.MonkeyPatch) -> None:
+    assert load_settings().qdrant.memory == "cold"  # bounded memory unless asked otherwise
+    env.setenv("TESSERA_QDRANT__MEMORY", "cached")
+    assert load_settings().qdrant.memory == "cached"
+    env.setenv("TESSERA_QDRANT__MEMORY", "hot")
+    with pytest.raises(ConfigurationError, match="TESSERA_QDRANT__MEMORY"):
+        load_settings()
+    env.setenv("TESSERA_QDRANT__MEMORY", "cold")
+    env.setenv("TESSERA_QDRANT__MAX_SEGMENT_MB", "1")
+    with pytest.raises(ConfigurationError, match="TESSERA_QDRANT__MAX_SEGMENT_MB"):
+        load_settings()

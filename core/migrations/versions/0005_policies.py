@@ -90,10 +90,12 @@ def _rules(tenant: str, users: dict[str, set[str]]) -> list[tuple[str, ...]]:
         ("p", "member", tenant, "public", "read", "allow"),
     ]
     rules.append(("p", "ingest", tenant, "public", "write", "allow"))
-    named = sorted({role for roles in users.values() for role in roles} - {"admin"})
-    rules += [("p", role, tenant, role, "read", "allow") for role in named if role != "public"]
+    named = sorted({role for roles in users.values() for role in roles} - {"admin", "public", "member"})
+    rules += [("p", role, tenant, role, "read", "allow") for role in named]
     for user, roles in sorted(users.items()):
         rules.append(("g", user, "member", tenant))
+        if "member" in roles:  # everyone is a member: the label "member" stays with those who held it
+            rules.append(("p", user, tenant, "member", "read", "allow"))
         rules += [("g", user, role, tenant) for role in sorted(roles) if role != "member"]
         if "ingest" in roles:
             rules += [("p", user, tenant, role, "write", "allow") for role in sorted(roles - {"admin"})]
