@@ -29,6 +29,15 @@ from core.types import TenantId
 
 
 @dataclass(frozen=True)
+class RulePage:
+    """One page of rules or role assignments, with the policy version it was read at."""
+
+    version: int
+    total: int
+    rules: list[Rule]
+
+
+@dataclass(frozen=True)
 class Actor:
     """Who makes a change, as the history records it: an API user, or ``cli:<os user>``."""
 
@@ -56,6 +65,40 @@ class PolicyAdmin:
         with Session(self._engine) as session:
             version = policies.head_version(session, tenant)
             return policies.tenant_rules(session, tenant), version
+
+    def permissions(
+        self, tenant: TenantId, *, subject: str | None = None, limit: int, offset: int = 0
+    ) -> RulePage:
+        with Session(self._engine) as session:
+            version = policies.head_version(session, tenant)
+            total, rules = policies.permission_page(
+                session, tenant, subject=subject, limit=limit, offset=offset
+            )
+        return RulePage(version, total, rules)
+
+    def assignments(
+        self,
+        tenant: TenantId,
+        *,
+        member: str | None = None,
+        role: str | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> RulePage:
+        with Session(self._engine) as session:
+            version = policies.head_version(session, tenant)
+            total, rules = policies.assignment_page(
+                session, tenant, member=member, role=role, limit=limit, offset=offset
+            )
+        return RulePage(version, total, rules)
+
+    def role_names(self, tenant: TenantId) -> list[str]:
+        """The roles that exist: every name something is assigned to, and every subject of a rule that
+        is neither a key's user nor assigned to anything itself (a role nobody holds yet)."""
+        with Session(self._engine) as session:
+            subjects, members, roles = policies.subject_names(session, tenant)
+            users = api_keys.key_users(session, tenant)
+        return sorted(roles | (subjects - members - users))
 
     def export_csv(self, tenant: TenantId) -> str:
         rules, _ = self.rules(tenant)

@@ -118,23 +118,21 @@ class AccessControl:
             return decision_from(policy, user, loaded)
 
     def explain(self, tenant: TenantId, user: str, obj: str, action: Action) -> tuple[Explanation, int]:
-        current = self.version(tenant)
-
-        def run() -> tuple[Explanation, int]:
-            with self._lock(tenant):
-                policy, loaded = self._current_policy(tenant, current)
-                return policy.explain(user, obj, action), loaded
-
-        return self._failing_closed(run)
+        return self.inspect(tenant, lambda policy: policy.explain(user, obj, action))
 
     def snapshot(self, tenant: TenantId) -> tuple[list[Rule], int]:
         """A copy of the tenant's current rules (for dry runs), and their version."""
+        return self.inspect(tenant, lambda policy: list(policy.rules()))
+
+    def inspect(self, tenant: TenantId, question: Callable[[TenantPolicy], _T]) -> tuple[_T, int]:
+        """Ask the tenant's current policy one question under its lock, so several answers (one per
+        label of a document, say) come from one version; returns the answer and that version."""
         current = self.version(tenant)
 
-        def run() -> tuple[list[Rule], int]:
+        def run() -> tuple[_T, int]:
             with self._lock(tenant):
                 policy, loaded = self._current_policy(tenant, current)
-                return list(policy.rules()), loaded
+                return question(policy), loaded
 
         return self._failing_closed(run)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from acl.builtin import builtin_rules
@@ -169,6 +169,55 @@ def tenant_rules(session: Session, tenant: TenantId) -> list[Rule]:
         )
     )
     return [rule_from_row(r.ptype, (r.v0, r.v1, r.v2, r.v3, r.v4, r.v5)) for r in rows]
+
+
+def permission_page(
+    session: Session, tenant: TenantId, *, subject: str | None, limit: int, offset: int
+) -> tuple[int, list[Rule]]:
+    """One page of the tenant's permission rules (by subject, object, action), and how many there are."""
+    where = [col(CasbinRule.ptype) == "p", col(CasbinRule.v1) == tenant]
+    if subject is not None:
+        where.append(col(CasbinRule.v0) == subject)
+    order = (col(CasbinRule.v0), col(CasbinRule.v2), col(CasbinRule.v3), col(CasbinRule.v4))
+    return _page(session, where, order, limit, offset)
+
+
+def assignment_page(
+    session: Session, tenant: TenantId, *, member: str | None, role: str | None, limit: int, offset: int
+) -> tuple[int, list[Rule]]:
+    """One page of the tenant's role assignments (by role, then member), and how many there are."""
+    where = [col(CasbinRule.ptype) == "g", col(CasbinRule.v2) == tenant]
+    if member is not None:
+        where.append(col(CasbinRule.v0) == member)
+    if role is not None:
+        where.append(col(CasbinRule.v1) == role)
+    return _page(session, where, (col(CasbinRule.v1), col(CasbinRule.v0)), limit, offset)
+
+
+def _page(
+    session: Session, where: list[Any], order: tuple[Any, ...], limit: int, offset: int
+) -> tuple[int, list[Rule]]:
+    total = session.exec(select(func.count()).select_from(CasbinRule).where(*where)).one()
+    rows = session.exec(select(CasbinRule).where(*where).order_by(*order).limit(limit).offset(offset))
+    return int(total), [rule_from_row(r.ptype, (r.v0, r.v1, r.v2, r.v3, r.v4, r.v5)) for r in rows]
+
+
+def subject_names(session: Session, tenant: TenantId) -> tuple[set[str], set[str], set[str]]:
+    """The names the tenant's rules mention: subjects of permissions, members, and roles assigned to."""
+    subjects = session.exec(
+        select(CasbinRule.v0).where(col(CasbinRule.ptype) == "p", col(CasbinRule.v1) == tenant).distinct()
+    )
+    assigned = session.exec(
+        select(CasbinRule.v0, CasbinRule.v1)
+        .where(col(CasbinRule.ptype) == "g", col(CasbinRule.v2) == tenant)
+        .distinct()
+    )
+    members: set[str] = set()
+    roles: set[str] = set()
+    for member, role in assigned:
+        members.add(member or "")
+        roles.add(role or "")
+    return {s for s in subjects if s}, members, roles
 
 
 def changes_since(session: Session, tenant: TenantId, version: int) -> list[PolicyChange]:

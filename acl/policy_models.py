@@ -50,7 +50,8 @@ class PolicyChange(SQLModel, table=True):
     actor: str = Field(max_length=200)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     reason: str = Field(default="", max_length=2000)
-    kind: str = Field(max_length=32)  # rules | import | revert | key-created | key-revoked | tenant-created
+    # rules | roles | import | revert | key-created | key-revoked | tenant-created
+    kind: str = Field(max_length=32)
     # [{"op": "add" | "remove", "rule": ["p", ...]}]: replayed in order by every process, and inverted
     # (in reverse) by a revert.
     ops: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

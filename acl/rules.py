@@ -98,10 +98,7 @@ def _permission(parts: list[str], tenant: TenantId, where: str) -> Permission:
     _, subject, domain, obj, action, effect = parts
     _check_tenant(domain, tenant, where)
     _check_subject(subject, where)
-    if not _OBJECT_RE.fullmatch(obj):
-        raise InvalidInputError(
-            f"{where}: object must be a label, tool:<name>, audit or admin:<area>, got {obj!r}"
-        )
+    check_object(obj, where)
     try:
         checked_action = Action(action)
     except ValueError:
@@ -126,9 +123,24 @@ def _assignment(parts: list[str], tenant: TenantId, where: str) -> Assignment:
     return Assignment(member, role, tenant)
 
 
+def check_object(obj: str, where: str = "object") -> str:
+    """A policy object: a label, tool:<name>, audit, admin:<area>, or one of the patterns."""
+    if not _OBJECT_RE.fullmatch(obj):
+        raise InvalidInputError(
+            f"{where}: object must be a label, tool:<name>, audit or admin:<area>, got {obj!r}"
+        )
+    return obj
+
+
 def _check_tenant(domain: str, tenant: TenantId, where: str) -> None:
     if domain != tenant:
         raise InvalidInputError(f"{where}: rules may only name your own tenant {tenant!r}, got {domain!r}")
+
+
+def check_name(name: str, where: str = "name") -> str:
+    """A user or role name, as rules spell them."""
+    _check_subject(name, where)
+    return name
 
 
 def _check_subject(name: str, where: str) -> None:
@@ -139,16 +151,19 @@ def _check_subject(name: str, where: str) -> None:
 def parse_csv(text: str, tenant: TenantId) -> list[Rule]:
     """casbin's policy CSV (``p, ...`` and ``g, ...`` lines; blank lines and ``#`` comments skipped).
     The first bad line raises, naming its number, so a rejected import changes nothing."""
-    rules: list[Rule] = []
-    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    return [parse_rule(row, tenant, where=f"line {number}") for number, row in csv_rows(text)]
+
+
+def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a policy CSV with their line numbers, skipping blank lines and ``#`` comments."""
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True, strict=True)
     try:
         for number, row in enumerate(reader, start=1):
             if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
                 continue
-            rules.append(parse_rule(row, tenant, where=f"line {number}"))
+            yield number, row
     except csv.Error as error:
         raise InvalidInputError(f"line {reader.line_num}: malformed CSV ({error})") from None
-    return rules
 
 
 def to_csv(rules: Iterable[Rule]) -> Iterator[str]:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from api import problems
 from api.limits import BodyLimit
 from api.metrics import TraceAndMeasure
-from api.routes import documents, health, ingest, search
+from api.routes import admin, documents, health, ingest, search
 from api.routes.ingest import UPLOADS_DIR
 from api.runtime import Runtime, build_runtime
 from core.settings import Settings, get_settings
@@ -56,6 +56,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(BodyLimit, max_bytes=limit)
     app.add_middleware(TraceAndMeasure)
     problems.install(app)
-    for router in (health.router, search.router, ingest.router, documents.router):
+    for router in (health.router, search.router, ingest.router, documents.router, admin.router):
         app.include_router(router)
     return app

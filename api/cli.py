@@ -16,7 +16,16 @@ from rich.table import Table
 
 from acl.filters import WriteGrant, check_writer, normalise_labels
 from api import cli_acl, cli_eval
-from api.cli_common import AS_USER_HELP, acting_as, err, one_line_errors, out, run_with_progress, runtime_for
+from api.cli_common import (
+    AS_USER_HELP,
+    acting_as,
+    err,
+    one_line_errors,
+    out,
+    run_with_progress,
+    runtime_for,
+    services_for,
+)
 from api.params import check_db_int
 from core.db import make_engine, migrate
 from core.errors import InvalidInputError
@@ -316,12 +325,9 @@ def jobs_show(
     """Show an ingest job with the status of every item."""
     from ingest.jobs import JobService
 
-    access = cli_acl.access_services()
-    try:
+    with services_for() as access:
         allowed = cli_acl.decision_for(access, tenant, as_user).read
         view = JobService(access.engine).get_readable(allowed, job_id)
-    finally:
-        access.close()
     table = Table(
         "#",
         "name",

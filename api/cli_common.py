@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -12,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from acl.enforcer import AccessControl, Decision
 from acl.filters import WriteGrant
-from api.runtime import Runtime, build_runtime
-from core.errors import TesseraError
+from api.runtime import AccessServices, Runtime, build_access_services, build_runtime
+from core.errors import InvalidInputError, TesseraError
 from core.settings import Settings, get_settings
 from core.types import TenantId, tenant_id
 from ingest.document import Source
@@ -38,6 +40,23 @@ def one_line_errors(command: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def services_for() -> Iterator[AccessServices]:
+    """Access control without the index (keys and policies work while a server owns it)."""
+    services = build_access_services(get_settings())
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def read_text_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path}: cannot be read ({exc})") from None
 
 
 def runtime_for(settings: Settings | None = None, owner: str = "tessera cli") -> Runtime:

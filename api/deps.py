@@ -45,15 +45,19 @@ async def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def requires(obj: str, action: Action) -> Callable[[Caller], Awaitable[Caller]]:
-    """A dependency that lets the request through only if the policy grants ``action`` on ``obj``."""
+def requires(obj: str, action: Action, *more: Action) -> Callable[[Caller], Awaitable[Caller]]:
+    """A dependency that lets the request through only if the policy grants ``action`` (or one of
+    ``more``) on ``obj``."""
 
     async def check(caller: CallerDep) -> Caller:
-        caller.require(obj, action)
+        if not any(caller.decision.can(obj, a) for a in more):
+            caller.require(obj, action)
         return caller
 
     return check
 
 
 ManagerDep = Annotated[Caller, Depends(requires("admin:policies", Action.MANAGE))]
+# Reading the policy (listings, export, history, explain, dry runs): read, or manage, on it.
+PolicyReaderDep = Annotated[Caller, Depends(requires("admin:policies", Action.READ, Action.MANAGE))]
 KeyManagerDep = Annotated[Caller, Depends(requires("admin:keys", Action.MANAGE))]

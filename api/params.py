@@ -17,6 +17,8 @@ MAX_PAGE = 1000
 
 PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"documents per page, 1..{MAX_PAGE}")]
 PageOffset = Annotated[int, Query(ge=0, le=MAX_DB_INT, description="documents to skip")]
+ItemLimit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"items per page, 1..{MAX_PAGE}")]
+ItemOffset = Annotated[int, Query(ge=0, le=MAX_DB_INT, description="items to skip")]
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="a version of the document, from 1")]
 FirstChar = Annotated[int | None, Query(ge=0, le=MAX_DB_INT, description="first character, default 0")]
 EndChar = Annotated[

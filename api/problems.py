@@ -151,11 +151,11 @@ def install(app: FastAPI) -> None:
 _DESCRIPTIONS = {
     400: "Invalid input: the detail names the bad value",
     401: "No API key, or one that is unknown or revoked",
-    403: "The key's roles do not allow this",
+    403: "The tenant's policy does not allow the caller this",
     404: "No such resource in the caller's tenant (or one it may not read)",
-    409: "The embedded index is held by another process",
+    409: "The embedded index is held by another process, or the rule to add already exists",
     413: "The body, a file or the number of items is over its limit",
-    415: "The body is neither multipart/form-data nor application/json",
+    415: "The body is not of the media type this operation takes",
     422: "The request does not match this schema: every invalid field is listed",
     500: "Internal error; the body tells nothing more, the logs do (same trace id)",
     502: "The vector engine failed",
@@ -170,11 +170,11 @@ def _statuses(method: str, path: str) -> list[int]:
     if not path.startswith("/v1/"):
         return []
     codes = {400, 401, 403, 409, 422, 500, 502, 503}
-    if "{" in path:
+    if "{" in path or path.startswith("/v1/admin/"):  # admin: a rule to remove, a document to explain
         codes.add(404)
     if method in {"post", "put", "patch"}:
         codes.add(413)  # every body is capped before the route sees it
-    if (method, path) == ("post", "/v1/ingest/jobs"):
+    if (method, path) in {("post", "/v1/ingest/jobs"), ("post", "/v1/admin/policies/import")}:
         codes.add(415)
     return sorted(codes)
 

@@ -17,6 +17,7 @@ from acl.admin import PolicyAdmin
 from acl.auth import Authenticator
 from acl.callers import CallerResolver
 from acl.enforcer import AccessControl
+from acl.review import AccessReview
 from acl.versions import DatabaseVersions, PolicyVersions, RedisVersions
 from api.metrics import ACL_FAIL_CLOSED
 from core.cores import CoreShare
@@ -31,6 +32,7 @@ from ingest.pipeline import IngestPipeline
 from ingest.prepare import InlinePreparer, Preparer, ProcessPreparer
 from ingest.redact import REDACTION_POLICY_VERSION, NoRedactor, PresidioRedactor
 from provenance import store as docs
+from provenance.labels import ProvenanceLabels
 from retrieval.bm25 import QdrantBm25Encoder
 from retrieval.edge import EdgeMemory, EdgeVectorStore
 from retrieval.embedders import SentenceTransformerEmbedder, default_model_path
@@ -69,6 +71,7 @@ class Runtime:
     access: AccessControl
     callers: CallerResolver
     admin: PolicyAdmin
+    review: AccessReview
     store: VectorStore
     embedder: Lazy[Embedder]
     preparer: Lazy[Preparer]
@@ -161,6 +164,7 @@ def build_runtime(
         access=access,
         callers=CallerResolver(Authenticator(engine), access),
         admin=PolicyAdmin(engine, access),
+        review=AccessReview(engine, access, ProvenanceLabels(engine)),
         store=vector_store,
         embedder=lazy_embedder,
         preparer=lazy_preparer,
@@ -179,6 +183,7 @@ class AccessServices:
     engine: Engine
     access: AccessControl
     admin: PolicyAdmin
+    review: AccessReview
 
     def close(self) -> None:
         self.access.close()
@@ -189,7 +194,8 @@ def build_access_services(settings: Settings) -> AccessServices:
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     access = build_access(settings, engine)
-    return AccessServices(engine, access, PolicyAdmin(engine, access))
+    review = AccessReview(engine, access, ProvenanceLabels(engine))
+    return AccessServices(engine, access, PolicyAdmin(engine, access), review)
 
 
 def build_access(settings: Settings, engine: Engine) -> AccessControl:

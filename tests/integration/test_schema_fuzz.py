@@ -21,8 +21,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from acl.admin import Actor
+from acl.policies import Op, RuleOp
+from acl.rules import Assignment
 from api.app import create_app
-from api.runtime import build_runtime
+from api.runtime import Runtime, build_runtime
 from core.settings import IngestSettings, Settings
 from core.types import TenantId
 from ingest.prepare import InlinePreparer
@@ -35,6 +37,17 @@ EXAMPLES_PER_OPERATION = 25
 class Fuzzed:
     client: TestClient
     headers: dict[str, str]
+    runtime: Runtime
+    actor: Actor
+
+    def keep_admin(self) -> None:
+        """A generated revert or import may take the fuzzing user's admin role away; give it back
+        before each case, so the admin routes are fuzzed past their 403."""
+        tenant = self.actor.tenant
+        held = self.runtime.admin.assignments(tenant, member="fuzz", role="admin", limit=1)
+        if held.total == 0:
+            grant = RuleOp(Op.ADD, Assignment("fuzz", "admin", tenant))
+            self.runtime.admin.change(self.actor, [grant], reason="fuzzing keeps its admin")
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -48,7 +61,8 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         preparer=lambda: InlinePreparer(FakeRedactor()),
     )
     tenant = f"fuzz{request.param}"  # the PostgreSQL database is shared with other tests of the session
-    token = runtime.admin.issue_key(Actor(TenantId(tenant), "test"), "fuzz", roles=("admin",)).token
+    actor = Actor(TenantId(tenant), "test")
+    token = runtime.admin.issue_key(actor, "fuzz", roles=("admin",)).token
     headers = {"Authorization": f"Bearer {token}"}
     app = create_app(runtime=runtime)
     with TestClient(app) as client:  # runs the lifespan: the app keeps its runtime and job runner
@@ -56,7 +70,7 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             {"id": f"doc-{i}", "text": f"pumps and valves {i}", "metadata": {"n": i}} for i in range(3)
         ]
         assert client.post("/v1/ingest/jobs", json={"records": records}, headers=headers).status_code == 202
-        yield Fuzzed(client, headers)
+        yield Fuzzed(client, headers, runtime, actor)
     runtime.close()
 
 
@@ -78,6 +92,7 @@ schema = schemathesis.openapi.from_dict(create_app(Settings(data_dir=Path("unuse
 def test_no_server_errors_and_every_response_matches_the_schema(
     case: schemathesis.Case, fuzzed: Fuzzed
 ) -> None:
+    fuzzed.keep_admin()
     kwargs = case.as_transport_kwargs(headers=fuzzed.headers)
     kwargs.pop("cookies", None)  # always empty here; httpx warns about per-request cookies
     if isinstance(kwargs.get("data"), bytes | str):  # requests' spelling of a raw body
