@@ -27,6 +27,7 @@ from api.cli_common import (
     services_for,
 )
 from api.params import check_db_int
+from api.schemas import hit_fields
 from core.db import make_engine, migrate
 from core.errors import InvalidInputError
 from core.metadata import check_metadata
@@ -139,7 +140,7 @@ def search(
     finally:
         runtime.close()
     if as_json:
-        rows = [_hit_json(h) for h in hits]
+        rows = [hit_fields(h) for h in hits]
         out.print_json(json.dumps(rows, default=str))
         return
     table = Table("score", "doc_id", "v", "chars", "page", "text")
@@ -175,27 +176,6 @@ def _meta_pairs(pairs: list[str]) -> dict[str, list[str | int]]:
 
 def _meta_filter(pairs: list[str]) -> tuple[tuple[str, tuple[str | int, ...]], ...]:
     return tuple((key, tuple(values)) for key, values in _meta_pairs(pairs).items())
-
-
-def _hit_json(hit: Any) -> dict[str, Any]:
-    p = hit.payload
-    return {
-        "chunk_id": p.chunk_id,
-        "doc_id": p.doc_id,
-        "version": p.version,
-        "title": p.title,
-        "source_uri": p.source_uri,
-        "score": hit.score,
-        "text": p.text,
-        "char_start": p.char_start,
-        "char_end": p.char_end,
-        "page": p.page,
-        "labels": list(p.labels),
-        "ingested_at": p.ingested_at,
-        "source_updated_at": p.source_updated_at,
-        "content_sha256": p.content_sha256,
-        "metadata": p.metadata,
-    }
 
 
 def _db(settings: Settings | None = None) -> Any:

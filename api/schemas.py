@@ -121,13 +121,14 @@ def search_out_json(trace_id: str, query: str, mode: Mode, k: int, hits: Sequenc
             "query": query,
             "mode": mode.value,
             "k": k,
-            "hits": [_hit_out(h, trace_id) for h in hits],
+            "hits": [{**hit_fields(h), "trace_id": trace_id} for h in hits],
         },
         inf_nan_mode="null",  # as pydantic models serialise floats by default
     )
 
 
-def _hit_out(hit: Hit, trace_id: str) -> dict[str, Any]:
+def hit_fields(hit: Hit) -> dict[str, Any]:
+    """A hit as ``HitOut``'s fields in order, without the trace id (the CLI prints these too)."""
     p = hit.payload
     return {
         "chunk_id": p.chunk_id,
@@ -145,7 +146,6 @@ def _hit_out(hit: Hit, trace_id: str) -> dict[str, Any]:
         "source_updated_at": as_utc(p.source_updated_at) if p.source_updated_at is not None else None,
         "content_sha256": p.content_sha256,
         "metadata": p.metadata,
-        "trace_id": trace_id,
     }
 
 
