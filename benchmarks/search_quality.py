@@ -19,6 +19,7 @@ import json
 import shutil
 import sys
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 import qdrant_edge as qe
 
 from api.runtime import Runtime, build_runtime
-from core.settings import SearchSettings, Settings
+from core.settings import FeedbackSettings, SearchSettings, Settings
 from core.types import TenantId
 from evals import beir
 from retrieval.bm25 import CHUNK_AVG_WORDS, DEFAULT_B, DEFAULT_K1, QdrantBm25Encoder, titled
@@ -86,6 +87,25 @@ def parse_fusion(spec: str, base: SearchSettings) -> Variant:
     return Variant(label, Mode.HYBRID, base.model_copy(update=update))
 
 
+def parse_feedback(spec: str, base: SearchSettings) -> Variant:
+    """``MODE:DOCS:TERMS:QW:DW`` - pseudo-relevance feedback (retrieval.feedback) over ``MODE``
+    (hybrid, dense or bm25) from its ``DOCS`` best chunks: RM3 with ``TERMS`` terms and the original
+    query's share ``QW``, Rocchio with the centroid weight ``DW``."""
+    mode, docs, terms, query_weight, dense_weight = spec.split(":")
+    feedback = FeedbackSettings(
+        docs=int(docs), terms=int(terms), query_weight=float(query_weight), dense_weight=float(dense_weight)
+    )
+    return Variant(f"fb {spec}", Mode(mode), base.model_copy(update={"feedback": feedback}))
+
+
+def halves(dataset: beir.BeirDataset, hits: dict[str, list[Hit]]) -> tuple[dict[str, list[Hit]], ...]:
+    """The queries split in two by a stable hash of their id: tune on one half, report the other."""
+    parts: tuple[dict[str, list[Hit]], dict[str, list[Hit]]] = ({}, {})
+    for query_id, query_hits in hits.items():
+        parts[zlib.crc32(query_id.encode()) % 2][query_id] = query_hits
+    return parts
+
+
 def run_grid(args: argparse.Namespace) -> None:
     dataset = beir.load(args.beir, args.split)
     settings = Settings(data_dir=args.data_dir)
@@ -93,6 +113,7 @@ def run_grid(args: argparse.Namespace) -> None:
     variants = [Variant("dense", Mode.DENSE, base), Variant("bm25", Mode.SPARSE, base)]
     variants = [v for v in variants if v.label in args.modes]
     variants += [parse_fusion(spec, base) for spec in args.fusion]
+    variants += [parse_feedback(spec, base) for spec in args.feedback]
     runtime = build_runtime(settings, owner="benchmarks.search_quality")
     queries = CachedQueries(runtime.embedder(), args.query_cache)
     try:
@@ -102,11 +123,17 @@ def run_grid(args: argparse.Namespace) -> None:
             queries.save()
             elapsed = time.perf_counter() - started
             for top in args.top:
-                result = beir.score(dataset, variant.mode, hits, beir.Aggregation(top=top))
+                aggregation = beir.Aggregation(top=top)
+                result = beir.score(dataset, variant.mode, hits, aggregation)
+                a, b = (
+                    beir.score(dataset, variant.mode, h, aggregation).ndcg_at_10
+                    for h in halves(dataset, hits)
+                )
                 print(
-                    f"{variant.label:>16}  depth {args.depth:>3}  top {top}  "
-                    f"nDCG@10 {result.ndcg_at_10:.4f}  Recall@100 {result.recall_at_100:.4f}  "
-                    f"({elapsed:.0f} s)",
+                    f"{variant.label:>24}  depth {args.depth:>3}  top {top}  "
+                    f"nDCG@10 {result.ndcg_at_10:.4f} (halves A {a:.4f} / B {b:.4f})  "
+                    f"Recall@100 {result.recall_at_100:.4f}  "
+                    f"({elapsed:.0f} s, {1000 * elapsed / len(hits):.1f} ms/query)",
                     flush=True,
                 )
     finally:
@@ -201,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     grid.add_argument("--depth", type=int, default=beir.CHUNK_DEPTH)
     grid.add_argument("--modes", nargs="*", default=["dense", "bm25"], help="single-retriever baselines")
     grid.add_argument("--fusion", action="append", default=[], help="dbsf, rrf:K or rrf:K:W, ...@M")
+    grid.add_argument(
+        "--feedback", action="append", default=[], help="pseudo-relevance feedback MODE:DOCS:TERMS:QW:DW"
+    )
     grid.add_argument("--query-cache", type=Path, help="JSON file of query vectors, read and written")
     grid.add_argument("--top", action="append", type=int, default=[], help="chunks summed per document")
     again = commands.add_parser("reencode", help="copy a kept data dir with re-encoded chunk vectors")
