@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import sys
 import time
 import zlib
@@ -148,18 +149,22 @@ def search_all(
     variant: Variant,
     depth: int,
 ) -> dict[str, list[Hit]]:
-    service = SearchService(
-        store=runtime.store,
-        embedder=lambda: queries,
-        sparse=runtime.search._sparse,
-        current_writes=runtime.search._current_writes,
-        settings=variant.settings,
-    )
+    service = service_for(runtime, queries, variant)
     allowed = beir.AccessFilter.everything(tenant)
     return {
         query_id: service.search(allowed, beir.SearchRequest(query=text, k=depth, mode=variant.mode))
         for query_id, text in dataset.queries.items()
     }
+
+
+def service_for(runtime: Runtime, embedder: Embedder, variant: Variant) -> SearchService:
+    return SearchService(
+        store=runtime.store,
+        embedder=lambda: embedder,
+        sparse=runtime.search._sparse,
+        current_writes=runtime.search._current_writes,
+        settings=variant.settings,
+    )
 
 
 def run_reencode(args: argparse.Namespace) -> None:
@@ -217,6 +222,37 @@ def scroll(store: EdgeVectorStore, tenant: TenantId) -> list[tuple[ChunkPayload,
             return stored
 
 
+def run_latency(args: argparse.Namespace) -> None:
+    """Per-query time of each variant at the API's k, with the real query encoder (embedding included),
+    the variants taking turns query by query; the first variant is the baseline."""
+    dataset = beir.load(args.beir, args.split)
+    settings = Settings(data_dir=args.data_dir)
+    base = settings.search
+    variants = [Variant("default", Mode.HYBRID, base)] + [parse_feedback(s, base) for s in args.feedback]
+    runtime = build_runtime(settings, owner="benchmarks.search_quality")
+    texts = list(dataset.queries.values())[: args.queries]
+    allowed = beir.AccessFilter.everything(TenantId(args.tenant))
+    timings: dict[str, list[float]] = {v.label: [] for v in variants}
+    try:
+        services = {v.label: service_for(runtime, runtime.embedder(), v) for v in variants}
+        for text in texts[:20]:  # warm the index pages and the encoder
+            for v in variants:
+                services[v.label].search(allowed, beir.SearchRequest(query=text, k=args.k, mode=v.mode))
+        for _ in range(args.rounds):
+            for text in texts:  # query by query in turn, so a neighbour's burst hits every variant
+                for v in variants:
+                    started = time.perf_counter()
+                    services[v.label].search(allowed, beir.SearchRequest(query=text, k=args.k, mode=v.mode))
+                    timings[v.label].append(1000 * (time.perf_counter() - started))
+    finally:
+        runtime.close()
+    baseline = statistics.median(timings[variants[0].label])
+    for v in variants:
+        times = sorted(timings[v.label])
+        p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
+        print(f"{v.label:>24}  k {args.k}  p50 {p50:.2f} ms  p95 {p95:.2f} ms  p50 x{p50 / baseline:.2f}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -233,6 +269,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     grid.add_argument("--query-cache", type=Path, help="JSON file of query vectors, read and written")
     grid.add_argument("--top", action="append", type=int, default=[], help="chunks summed per document")
+    timed = commands.add_parser("latency", help="per-query search time of feedback variants vs the default")
+    timed.add_argument("--beir", type=Path, required=True)
+    timed.add_argument("--split", default="train")
+    timed.add_argument("--data-dir", type=Path, required=True)
+    timed.add_argument("--tenant", required=True)
+    timed.add_argument("--k", type=int, default=10)
+    timed.add_argument("--queries", type=int, default=200)
+    timed.add_argument("--rounds", type=int, default=3)
+    timed.add_argument("--feedback", action="append", default=[], help="MODE:DOCS:TERMS:QW:DW")
     again = commands.add_parser("reencode", help="copy a kept data dir with re-encoded chunk vectors")
     again.add_argument("--data-dir", type=Path, required=True)
     again.add_argument("--out", type=Path, required=True)
@@ -247,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "grid":
         args.top = args.top or [1]
         run_grid(args)
+    elif args.command == "latency":
+        run_latency(args)
     else:
         run_reencode(args)
 
