@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import sys
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +29,7 @@ from typing import Any
 import qdrant_edge as qe
 
 from api.runtime import Runtime, build_runtime
-from core.settings import SearchSettings, Settings
+from core.settings import FeedbackSettings, SearchSettings, Settings
 from core.types import TenantId
 from evals import beir
 from retrieval.bm25 import CHUNK_AVG_WORDS, DEFAULT_B, DEFAULT_K1, QdrantBm25Encoder, titled
@@ -86,6 +88,25 @@ def parse_fusion(spec: str, base: SearchSettings) -> Variant:
     return Variant(label, Mode.HYBRID, base.model_copy(update=update))
 
 
+def parse_feedback(spec: str, base: SearchSettings) -> Variant:
+    """``MODE:DOCS:TERMS:QW:DW`` - pseudo-relevance feedback (retrieval.feedback) over ``MODE``
+    (hybrid, dense or bm25) from its ``DOCS`` best chunks: RM3 with ``TERMS`` terms and the original
+    query's share ``QW``, Rocchio with the centroid weight ``DW``."""
+    mode, docs, terms, query_weight, dense_weight = spec.split(":")
+    feedback = FeedbackSettings(
+        docs=int(docs), terms=int(terms), query_weight=float(query_weight), dense_weight=float(dense_weight)
+    )
+    return Variant(f"fb {spec}", Mode(mode), base.model_copy(update={"feedback": feedback}))
+
+
+def halves(dataset: beir.BeirDataset, hits: dict[str, list[Hit]]) -> tuple[dict[str, list[Hit]], ...]:
+    """The queries split in two by a stable hash of their id: tune on one half, report the other."""
+    parts: tuple[dict[str, list[Hit]], dict[str, list[Hit]]] = ({}, {})
+    for query_id, query_hits in hits.items():
+        parts[zlib.crc32(query_id.encode()) % 2][query_id] = query_hits
+    return parts
+
+
 def run_grid(args: argparse.Namespace) -> None:
     dataset = beir.load(args.beir, args.split)
     settings = Settings(data_dir=args.data_dir)
@@ -93,6 +114,7 @@ def run_grid(args: argparse.Namespace) -> None:
     variants = [Variant("dense", Mode.DENSE, base), Variant("bm25", Mode.SPARSE, base)]
     variants = [v for v in variants if v.label in args.modes]
     variants += [parse_fusion(spec, base) for spec in args.fusion]
+    variants += [parse_feedback(spec, base) for spec in args.feedback]
     runtime = build_runtime(settings, owner="benchmarks.search_quality")
     queries = CachedQueries(runtime.embedder(), args.query_cache)
     try:
@@ -102,11 +124,17 @@ def run_grid(args: argparse.Namespace) -> None:
             queries.save()
             elapsed = time.perf_counter() - started
             for top in args.top:
-                result = beir.score(dataset, variant.mode, hits, beir.Aggregation(top=top))
+                aggregation = beir.Aggregation(top=top)
+                result = beir.score(dataset, variant.mode, hits, aggregation)
+                a, b = (
+                    beir.score(dataset, variant.mode, h, aggregation).ndcg_at_10
+                    for h in halves(dataset, hits)
+                )
                 print(
-                    f"{variant.label:>16}  depth {args.depth:>3}  top {top}  "
-                    f"nDCG@10 {result.ndcg_at_10:.4f}  Recall@100 {result.recall_at_100:.4f}  "
-                    f"({elapsed:.0f} s)",
+                    f"{variant.label:>24}  depth {args.depth:>3}  top {top}  "
+                    f"nDCG@10 {result.ndcg_at_10:.4f} (halves A {a:.4f} / B {b:.4f})  "
+                    f"Recall@100 {result.recall_at_100:.4f}  "
+                    f"({elapsed:.0f} s, {1000 * elapsed / len(hits):.1f} ms/query)",
                     flush=True,
                 )
     finally:
@@ -121,18 +149,22 @@ def search_all(
     variant: Variant,
     depth: int,
 ) -> dict[str, list[Hit]]:
-    service = SearchService(
-        store=runtime.store,
-        embedder=lambda: queries,
-        sparse=runtime.search._sparse,
-        current_writes=runtime.search._current_writes,
-        settings=variant.settings,
-    )
+    service = service_for(runtime, queries, variant)
     allowed = beir.AccessFilter.everything(tenant)
     return {
         query_id: service.search(allowed, beir.SearchRequest(query=text, k=depth, mode=variant.mode))
         for query_id, text in dataset.queries.items()
     }
+
+
+def service_for(runtime: Runtime, embedder: Embedder, variant: Variant) -> SearchService:
+    return SearchService(
+        store=runtime.store,
+        embedder=lambda: embedder,
+        sparse=runtime.search._sparse,
+        current_writes=runtime.search._current_writes,
+        settings=variant.settings,
+    )
 
 
 def run_reencode(args: argparse.Namespace) -> None:
@@ -190,6 +222,37 @@ def scroll(store: EdgeVectorStore, tenant: TenantId) -> list[tuple[ChunkPayload,
             return stored
 
 
+def run_latency(args: argparse.Namespace) -> None:
+    """Per-query time of each variant at the API's k, with the real query encoder (embedding included),
+    the variants taking turns query by query; the first variant is the baseline."""
+    dataset = beir.load(args.beir, args.split)
+    settings = Settings(data_dir=args.data_dir)
+    base = settings.search
+    variants = [Variant("default", Mode.HYBRID, base)] + [parse_feedback(s, base) for s in args.feedback]
+    runtime = build_runtime(settings, owner="benchmarks.search_quality")
+    texts = list(dataset.queries.values())[: args.queries]
+    allowed = beir.AccessFilter.everything(TenantId(args.tenant))
+    timings: dict[str, list[float]] = {v.label: [] for v in variants}
+    try:
+        services = {v.label: service_for(runtime, runtime.embedder(), v) for v in variants}
+        for text in texts[:20]:  # warm the index pages and the encoder
+            for v in variants:
+                services[v.label].search(allowed, beir.SearchRequest(query=text, k=args.k, mode=v.mode))
+        for _ in range(args.rounds):
+            for text in texts:  # query by query in turn, so a neighbour's burst hits every variant
+                for v in variants:
+                    started = time.perf_counter()
+                    services[v.label].search(allowed, beir.SearchRequest(query=text, k=args.k, mode=v.mode))
+                    timings[v.label].append(1000 * (time.perf_counter() - started))
+    finally:
+        runtime.close()
+    baseline = statistics.median(timings[variants[0].label])
+    for v in variants:
+        times = sorted(timings[v.label])
+        p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
+        print(f"{v.label:>24}  k {args.k}  p50 {p50:.2f} ms  p95 {p95:.2f} ms  p50 x{p50 / baseline:.2f}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -201,8 +264,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     grid.add_argument("--depth", type=int, default=beir.CHUNK_DEPTH)
     grid.add_argument("--modes", nargs="*", default=["dense", "bm25"], help="single-retriever baselines")
     grid.add_argument("--fusion", action="append", default=[], help="dbsf, rrf:K or rrf:K:W, ...@M")
+    grid.add_argument(
+        "--feedback", action="append", default=[], help="pseudo-relevance feedback MODE:DOCS:TERMS:QW:DW"
+    )
     grid.add_argument("--query-cache", type=Path, help="JSON file of query vectors, read and written")
     grid.add_argument("--top", action="append", type=int, default=[], help="chunks summed per document")
+    timed = commands.add_parser("latency", help="per-query search time of feedback variants vs the default")
+    timed.add_argument("--beir", type=Path, required=True)
+    timed.add_argument("--split", default="train")
+    timed.add_argument("--data-dir", type=Path, required=True)
+    timed.add_argument("--tenant", required=True)
+    timed.add_argument("--k", type=int, default=10)
+    timed.add_argument("--queries", type=int, default=200)
+    timed.add_argument("--rounds", type=int, default=3)
+    timed.add_argument("--feedback", action="append", default=[], help="MODE:DOCS:TERMS:QW:DW")
     again = commands.add_parser("reencode", help="copy a kept data dir with re-encoded chunk vectors")
     again.add_argument("--data-dir", type=Path, required=True)
     again.add_argument("--out", type=Path, required=True)
@@ -217,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "grid":
         args.top = args.top or [1]
         run_grid(args)
+    elif args.command == "latency":
+        run_latency(args)
     else:
         run_reencode(args)
 

@@ -79,6 +79,18 @@ class IngestSettings(BaseModel):
     job_heartbeat_seconds: float = Field(default=10.0, gt=0, le=3600)
 
 
+class FeedbackSettings(BaseModel):
+    """Pseudo-relevance feedback (retrieval.feedback): a second engine query moved toward the first
+    one's best chunks. ``docs`` 0 turns it off."""
+
+    docs: int = Field(default=0, ge=0, le=50)
+    terms: int = Field(default=10, ge=1, le=200)  # RM3 expansion terms taken from those chunks
+    # RM3: the original BM25 query's share of the expanded one (1 = BM25 query left as it is).
+    query_weight: float = Field(default=0.5, ge=0, le=1)
+    # Rocchio: weight of the chunks' mean dense vector against the query's 1 (0 = dense left as it is).
+    dense_weight: float = Field(default=0.0, ge=0, le=10)
+
+
 class SearchSettings(BaseModel):
     default_k: int = Field(default=10, ge=1, le=100)
     max_k: int = Field(default=100, ge=1, le=1000)
@@ -88,6 +100,7 @@ class SearchSettings(BaseModel):
     fusion: Literal["dbsf", "rrf"] = "dbsf"
     rrf_k: int = Field(default=60, ge=1)
     rrf_dense_weight: float = Field(default=1.0, gt=0, le=100)  # RRF only; BM25 weighs 1
+    feedback: FeedbackSettings = FeedbackSettings()
 
     @model_validator(mode="after")
     def _default_within_max(self) -> SearchSettings:

@@ -105,6 +105,13 @@ def _match_any(values: tuple[str | int, ...]) -> qe.MatchAny:
     raise ValueError("the values of one filter condition must be all strings or all integers")
 
 
+def _hit(point: Any, *, with_dense: bool) -> Hit:
+    point_tenant, payload = from_payload(dict(point.payload or {}))
+    stored = point.vector if with_dense else None
+    dense = list(stored[DENSE]) if stored else None
+    return Hit(tenant=point_tenant, payload=payload, score=float(point.score), dense=dense)
+
+
 class _TenantShard:
     def __init__(self, shard: qe.EdgeShard) -> None:
         self.shard = shard
@@ -236,8 +243,11 @@ class EdgeVectorStore:
             )
         if not stages:
             return []
+        vectors = [DENSE] if query.with_dense else None
         if len(stages) == 1:
-            request = qe.QueryRequest(limit=k, query=stages[0].query, filter=flt, with_payload=True)
+            request = qe.QueryRequest(
+                limit=k, query=stages[0].query, filter=flt, with_payload=True, with_vector=vectors
+            )
         else:
             request = qe.QueryRequest(
                 limit=k,
@@ -245,14 +255,11 @@ class EdgeVectorStore:
                 query=_edge_fusion(query.fusion),
                 filter=flt,
                 with_payload=True,
+                with_vector=vectors,
             )
         with held.lock:  # a concurrent drop_tenant/close must not pull the shard out from under us
             found = held.shard.query(request)
-        hits = []
-        for point in found:
-            point_tenant, payload = from_payload(dict(point.payload or {}))
-            hits.append(Hit(tenant=point_tenant, payload=payload, score=float(point.score)))
-        return hits
+        return [_hit(point, with_dense=query.with_dense) for point in found]
 
     def delete_older_versions(self, tenant: TenantId, doc_id: str, below_version: int) -> int:
         return self._delete(tenant, document_filter(tenant, doc_id, below_version=below_version))

@@ -102,6 +102,7 @@ class Query:
     sparse: SparseVector | None = None
     filters: SearchFilters = field(default_factory=SearchFilters)
     fusion: Fusion = field(default_factory=Fusion)
+    with_dense: bool = False  # return each hit's stored dense vector (for retrieval.feedback)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Hit:
     tenant: str  # as stored on the point, so the caller can re-check it
     payload: ChunkPayload
     score: float
+    dense: Sequence[float] | None = None  # the stored vector, when the query asked for it
 
 
 class VectorStore(Protocol):

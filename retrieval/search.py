@@ -17,6 +17,7 @@ from core.errors import InvalidInputError
 from core.metadata import check_key
 from core.settings import SearchSettings
 from core.types import TenantId
+from retrieval.feedback import Feedback
 from retrieval.ports import (
     Embedder,
     Fusion,
@@ -69,6 +70,7 @@ class SearchService:
         self._fusion = Fusion(
             FusionMethod(settings.fusion), rrf_k=settings.rrf_k, dense_weight=settings.rrf_dense_weight
         )
+        self._feedback = Feedback.from_settings(settings.feedback)
 
     def validate(self, request: SearchRequest) -> None:
         if not request.query.strip():
@@ -100,6 +102,10 @@ class SearchService:
         # the page; candidates per retriever feed the fusion.
         limit = request.k + max(5, request.k // 2)
         candidates = max(limit, request.k * self._settings.candidate_multiplier)
+        if self._feedback is not None:
+            query = self._feedback.second_query(
+                self._store, self._sparse, allowed, query, candidates=candidates
+            )
         hits = self._store.search(tenant, query, allowed=allowed, k=limit, candidates=candidates)
         current = self._current_writes(tenant, {h.payload.doc_id for h in hits})
         kept = [

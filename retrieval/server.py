@@ -163,13 +163,20 @@ class QdrantServerStore:
             request = {"prefetch": prefetch, "query": _server_fusion(query.fusion)}
         response = self._call(
             lambda: self._client.query_points(
-                name, query_filter=flt, limit=k, with_payload=True, with_vectors=False, **request
+                name,
+                query_filter=flt,
+                limit=k,
+                with_payload=True,
+                with_vectors=[DENSE] if query.with_dense else False,
+                **request,
             )
         )
         hits = []
         for point in response.points:
             point_tenant, payload = from_payload(point.payload or {})
-            hits.append(Hit(tenant=point_tenant, payload=payload, score=float(point.score)))
+            stored: Any = point.vector
+            dense = list(stored[DENSE]) if query.with_dense and isinstance(stored, dict) else None
+            hits.append(Hit(tenant=point_tenant, payload=payload, score=float(point.score), dense=dense))
         return hits
 
     def delete_older_versions(self, tenant: TenantId, doc_id: str, below_version: int) -> int:

@@ -150,6 +150,18 @@ def test_best_match_ranks_first_in_every_mode(store: VectorStore, mode: str) -> 
     assert hits[0].payload.doc_id == "rockets"
 
 
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+def test_hits_carry_their_stored_dense_vector_only_when_asked(store: VectorStore, mode: str) -> None:
+    stored = point("rockets", "rockets burn liquid oxygen fuel")
+    store.upsert(A, [stored, point("cats", "cats purr and chase mice")])
+    full = query("liquid oxygen rockets")
+    asked = Query(dense=full.dense, sparse=full.sparse if mode == "hybrid" else None, with_dense=True)
+    [best, _] = store.search(A, asked, allowed=everyone(A), k=2, candidates=10)
+    assert best.dense == pytest.approx(list(stored.dense), abs=1e-6)
+    [plain, _] = store.search(A, query("liquid oxygen rockets"), allowed=everyone(A), k=2, candidates=10)
+    assert plain.dense is None
+
+
 def test_tenant_b_never_sees_tenant_a(store: VectorStore) -> None:
     store.upsert(A, [point("secret-plan", "merger with globex next quarter")])
     store.upsert(B, [point("lunch", "the cafeteria serves soup")])
