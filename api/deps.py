@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from acl.callers import Caller
+from acl.filters import check_writer
 from acl.rules import Action
 from api.runtime import Runtime
 from core.errors import UnauthenticatedError
@@ -57,6 +58,14 @@ def requires(obj: str, action: Action, *more: Action) -> Callable[[Caller], Awai
     return check
 
 
+async def require_writer(caller: CallerDep) -> Caller:
+    """Writing documents (ingest, delete) needs ``write`` on at least one label, checked before the
+    body is read or anything is looked up; each document's own labels are checked where they are known."""
+    check_writer(caller.write, "writing documents")
+    return caller
+
+
+WriterDep = Annotated[Caller, Depends(require_writer)]
 ManagerDep = Annotated[Caller, Depends(requires("admin:policies", Action.MANAGE))]
 # Reading the policy (listings, export, history, explain, dry runs): read, or manage, on it.
 PolicyReaderDep = Annotated[Caller, Depends(requires("admin:policies", Action.READ, Action.MANAGE))]

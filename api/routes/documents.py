@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from acl.filters import check_writer
-from api.deps import CallerDep, RuntimeDep
+from api.deps import CallerDep, RuntimeDep, WriterDep
 from api.params import EndChar, FirstChar, PageLimit, PageOffset, VersionNumber
 from api.schemas import DocumentListOut, DocumentOut, DocumentSummaryOut, TextOut, VersionOut
 
@@ -82,8 +81,7 @@ def get_document(doc_id: str, caller: CallerDep, runtime: RuntimeDep) -> Documen
 
 
 @router.delete("/{doc_id:path}", status_code=204)
-def delete_document(doc_id: str, caller: CallerDep, runtime: RuntimeDep) -> Response:
-    check_writer(caller.write, "deleting documents")
+def delete_document(doc_id: str, caller: WriterDep, runtime: RuntimeDep) -> Response:
     runtime.documents.authorize_delete(caller.read, caller.write, doc_id)
     runtime.documents.delete(caller.principal.tenant, doc_id)
     return Response(status_code=204)

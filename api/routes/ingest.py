@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from acl.filters import WriteGrant, check_ingest, check_writer, normalise_labels
-from api.deps import CallerDep, RuntimeDep
+from acl.filters import WriteGrant, check_ingest, normalise_labels
+from api.deps import CallerDep, RuntimeDep, WriterDep
 from api.schemas import JobAcceptedOut, JobItemOut, JobOut, RecordsJobIn
 from api.uploads import SpooledFile, UploadSpool, receive_upload
 from core.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
@@ -56,7 +56,7 @@ _BODY_DOC = {
 @router.post("/jobs", status_code=202, response_model=JobAcceptedOut, openapi_extra=_BODY_DOC)
 async def create_job(
     request: Request,
-    caller: CallerDep,
+    caller: WriterDep,
     runtime: RuntimeDep,
     labels: Annotated[
         str | None,
@@ -67,7 +67,6 @@ async def create_job(
         ),
     ] = None,
 ) -> JobAcceptedOut:
-    check_writer(caller.write, "ingesting")  # the policy, before a byte of the body is read
     principal, grant = caller.principal, caller.write
     limits = runtime.settings.ingest
     multipart = _is_multipart(request)
