@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import sys
 import time
 import zipfile
 
@@ -220,8 +221,12 @@ def docx_with_paragraphs(count: int, *, extra: dict[str, bytes] | None = None) -
     return buffer.getvalue()
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # a tick inside a __del__
-def test_a_docx_built_to_stall_the_parser_fails_at_the_time_limit() -> None:
+def test_a_docx_built_to_stall_the_parser_fails_at_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A deadline tick that lands in a __del__ is ignored by Python and reported to sys.unraisablehook
+    # (the alarm repeats until one lands where it counts). pytest's own hook formats a traceback, and a
+    # later tick landing inside that formatting fails the test with "Failed to process unraisable
+    # exception": for this test, ignored exceptions are simply dropped, as they are harmless here.
+    monkeypatch.setattr(sys, "unraisablehook", lambda _unraisable: None)
     bomb = docx_with_paragraphs(100_000)
     assert len(bomb) < 20_000  # the shape of the reported 7 kB file
     started = time.monotonic()
