@@ -7,11 +7,10 @@ publishes into, overwrites or deletes text under a label they could not have wri
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from acl.rules import AUDIT_OBJECT, RESERVED_PREFIXES
+from acl.rules import AUDIT_OBJECT, LABEL_RE, RESERVED_PREFIXES
 from core.access import EVERY_LABEL, EveryLabel, LabelGrant
 from core.errors import ForbiddenError, InvalidInputError
 from core.types import TenantId
@@ -60,14 +59,11 @@ class WriteGrant:
         )
 
 
-_LABEL_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,62}$")
-
-
 def normalise_labels(labels: Iterable[str]) -> tuple[str, ...]:
     """Every chunk carries at least one label, so an unlabelled document is ``public``."""
     cleaned = sorted({label.strip() for label in labels if label.strip()})
     for label in cleaned:
-        if not _LABEL_RE.fullmatch(label):
+        if not LABEL_RE.fullmatch(label):
             raise InvalidInputError(f"label must be lowercase letters, digits, '_.:-', got {label!r}")
         if label.startswith(RESERVED_PREFIXES) or label == AUDIT_OBJECT:
             raise InvalidInputError(f"label {label!r} is reserved for policy objects (tool:, admin:, audit)")

@@ -17,14 +17,13 @@ from sqlmodel import Session, col, select
 
 from acl.models import ApiKey
 from acl.policy_models import PolicyHead
+from acl.rules import LABEL_RE, check_name
 from core.clock import as_utc, utcnow
 from core.errors import InvalidInputError, NotFoundError, UnauthenticatedError
 from core.hashing import sha256_hex
 from core.types import Principal, TenantId, tenant_id
 
 _KEY_RE = re.compile(r"^tsk_([0-9a-f]{16})_([A-Za-z0-9_-]{20,100})$")
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,62}$")
-_USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+:-]{0,199}$")
 
 
 @dataclass(frozen=True)
@@ -40,16 +39,13 @@ def parse_roles(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     roles = sorted({r.strip() for r in items if r.strip()})
     for role in roles:
-        if not _NAME_RE.fullmatch(role):
+        if not LABEL_RE.fullmatch(role):
             raise InvalidInputError(f"role must be lowercase letters, digits, '_.:-', got {role!r}")
     return tuple(roles)
 
 
 def check_user(user: str) -> str:
-    cleaned = user.strip()
-    if not _USER_RE.fullmatch(cleaned):
-        raise InvalidInputError(f"user must be 1-200 of A-Z a-z 0-9 _.@+:-, got {user!r}")
-    return cleaned
+    return check_name(user.strip(), "user")
 
 
 def create_key(session: Session, tenant: str, user: str, *, expires_at: datetime | None = None) -> IssuedKey:

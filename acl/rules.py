@@ -31,6 +31,8 @@ class Effect(StrEnum):
 
 
 # Names of users and roles: what an API key's user is called, or a role an admin invents.
+# Labels, and role names given with --roles (a role reads the label of its own name).
+LABEL_RE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,62}$")
 _SUBJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+:-]{0,199}$")
 # Objects: a label, tool:<name>, audit, admin:<area>, or one of the patterns "*" (everything), "tool:*" and
 # "admin:*" (casbin's keyMatch). No other pattern: a label pattern like "eng-*" would make the readable
