@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from hypothesis import given
 from hypothesis import strategies as st
 
 from core.hashing import sha256_hex
 from generation.extractive import NO_EVIDENCE, answer
-from retrieval.ports import ChunkPayload, Hit
+from retrieval.ports import Hit
+from tests.support.records import chunk_payload
 
 STORED = {
     "rotate": "Intro text here.\n\nRotate API credentials every 90 days. "
@@ -20,21 +19,15 @@ STORED = {
 
 def hit(doc_id: str, start: int, end: int, score: float = 1.0) -> Hit:
     text = STORED[doc_id]
-    payload = ChunkPayload(
+    payload = chunk_payload(
+        doc_id,
+        text[start:end],
         chunk_id=f"{doc_id}:1:0",
-        doc_id=doc_id,
-        version=1,
-        chunk_index=0,
         title=doc_id,
         source_uri=f"file://{doc_id}.txt",
-        text=text[start:end],
         char_start=start,
         char_end=end,
-        page=None,
-        labels=("public",),
         content_sha256=sha256_hex(text),
-        ingested_at=datetime(2026, 12, 1, tzinfo=UTC),
-        source_updated_at=None,
     )
     return Hit("acme", payload, score)
 

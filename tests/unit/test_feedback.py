@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -15,9 +14,10 @@ from core.settings import FeedbackSettings, SearchSettings
 from core.types import TenantId
 from retrieval.bm25 import QdrantBm25Encoder
 from retrieval.feedback import Feedback, rm3, rocchio
-from retrieval.ports import ChunkPayload, Hit, Query, SparseVector
+from retrieval.ports import Hit, Query, SparseVector
 from retrieval.search import Mode, SearchRequest, SearchService
 from tests.support.fakes import FakeEmbedder
+from tests.support.records import chunk_payload
 
 TENANT = TenantId("acme")
 bm25 = QdrantBm25Encoder()
@@ -25,22 +25,7 @@ embedder = FakeEmbedder(16)
 
 
 def chunk(doc_id: str, text: str, *, tenant: str = TENANT, labels: tuple[str, ...] = ("public",)) -> Hit:
-    payload = ChunkPayload(
-        chunk_id=f"{doc_id}#c0",
-        doc_id=doc_id,
-        version=1,
-        chunk_index=0,
-        title="",
-        source_uri=f"test:{doc_id}",
-        text=text,
-        char_start=0,
-        char_end=len(text),
-        page=None,
-        labels=labels,
-        content_sha256="0" * 64,
-        ingested_at=datetime(2026, 12, 2, tzinfo=UTC),
-        source_updated_at=None,
-    )
+    payload = chunk_payload(doc_id, text, labels=labels)
     return Hit(tenant=tenant, payload=payload, score=1.0, dense=embedder.embed_query(text))
 
 
